@@ -1,2 +1,7 @@
-// Compiles test/progs/*.bpf.c once per run (cached by content hash in test/.cache).
-export default async function setup(): Promise<void> {}
+// Compiles every test/progs/*.bpf.c once per run (cached by content hash in test/.cache), so
+// test files can call compileProg()/allProgs() and hit the cache.
+import { allProgs } from './helpers/progs.js';
+
+export default async function setup(): Promise<void> {
+  await allProgs();
+}
