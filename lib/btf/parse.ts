@@ -1,0 +1,362 @@
+/**
+ * .BTF and .BTF.ext parsing. Every malformed input gives an `ElfError` naming the section and
+ * the offset of the bad record; nothing else is thrown.
+ */
+import { ElfError } from '../errors.js';
+import { Btf } from './btf.js';
+import { BtfKind, type BtfMember, type BtfType } from './types.js';
+
+export const BTF_MAGIC = 0xeb9f;
+const HDR_LEN = 24;
+
+export interface BtfParseContext {
+  file?: string;
+  section?: string;
+}
+
+/** Where each type record lives inside `raw` (byte offset of its 12-byte common header). */
+export interface BtfLayout {
+  hdrLen: number;
+  typeOff: number;
+  typeLen: number;
+  strOff: number;
+  strLen: number;
+  /** recordOffset[id] = absolute offset in raw of type `id`'s record (0 for void). */
+  recordOffset: Uint32Array;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+function fail(ctx: BtfParseContext, offset: number, msg: string): never {
+  throw new ElfError(`parse BTF: ${msg}`, { file: ctx.file, section: ctx.section ?? '.BTF', offset });
+}
+
+/** String reader with a cache keyed by offset (names repeat a lot in BTF). */
+class StrTab {
+  private cache = new Map<number, string>();
+  constructor(readonly bytes: Uint8Array, private readonly ctx: BtfParseContext, private readonly base: number) {}
+  get(off: number, where: number): string {
+    if (off === 0) return '';
+    const c = this.cache.get(off);
+    if (c !== undefined) return c;
+    const b = this.bytes;
+    if (off >= b.length) fail(this.ctx, where, `string offset ${off} is outside the string section (${b.length} bytes)`);
+    let end = off;
+    let ascii = true;
+    while (end < b.length) {
+      const ch = b[end]!;
+      if (ch === 0) break;
+      if (ch >= 0x80) ascii = false;
+      end++;
+    }
+    if (end === b.length) fail(this.ctx, this.base + off, `string at offset ${off} is not NUL-terminated`);
+    let s: string;
+    if (ascii && end - off < 64) {
+      s = '';
+      for (let i = off; i < end; i++) s += String.fromCharCode(b[i]!);
+    } else s = utf8.decode(b.subarray(off, end));
+    this.cache.set(off, s);
+    return s;
+  }
+}
+
+/** Parse a .BTF section. The returned `Btf.raw` is a copy of `data` (callers may fix it up). */
+export function parseBtf(data: Uint8Array, ctx: BtfParseContext = {}): Btf {
+  return parseBtfLayout(data, ctx).btf;
+}
+
+export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { btf: Btf; layout: BtfLayout } {
+  const raw = data.slice();
+  const len = raw.length;
+  if (len < HDR_LEN) fail(ctx, 0, `section is ${len} bytes, too small for the BTF header`);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const magic = dv.getUint16(0, true);
+  if (magic !== BTF_MAGIC) {
+    if (magic === 0x9feb) fail(ctx, 0, 'big-endian BTF is not supported');
+    fail(ctx, 0, `bad magic 0x${magic.toString(16)} (want 0xeb9f)`);
+  }
+  const version = raw[2]!;
+  if (version !== 1) fail(ctx, 2, `unsupported BTF version ${version}`);
+  const hdrLen = dv.getUint32(4, true);
+  if (hdrLen < HDR_LEN || hdrLen > len) fail(ctx, 4, `header length ${hdrLen} is invalid`);
+  const typeOffRel = dv.getUint32(8, true);
+  const typeLen = dv.getUint32(12, true);
+  const strOffRel = dv.getUint32(16, true);
+  const strLen = dv.getUint32(20, true);
+  const typeOff = hdrLen + typeOffRel;
+  const strOff = hdrLen + strOffRel;
+  if (typeOff > len || typeLen > len - typeOff) fail(ctx, 8, `type section ${typeOffRel}+${typeLen} extends past the end (${len - hdrLen} bytes after header)`);
+  if (strOff > len || strLen > len - strOff) fail(ctx, 16, `string section ${strOffRel}+${strLen} extends past the end (${len - hdrLen} bytes after header)`);
+  if (typeLen % 4 !== 0) fail(ctx, 12, `type section length ${typeLen} is not a multiple of 4`);
+  if (strLen > 0 && raw[strOff + strLen - 1] !== 0) fail(ctx, strOff + strLen - 1, 'string section is not NUL-terminated');
+  const strings = raw.subarray(strOff, strOff + strLen);
+  const st = new StrTab(strings, ctx, strOff);
+
+  const types: BtfType[] = [{ kind: BtfKind.Void, id: 0, name: '' }];
+  const offsets: number[] = [0];
+  const end = typeOff + typeLen;
+  let p = typeOff;
+  while (p < end) {
+    if (end - p < 12) fail(ctx, p, `truncated type record for type ${types.length}`);
+    const id = types.length;
+    const rec = p;
+    const nameOff = dv.getUint32(p, true);
+    const info = dv.getUint32(p + 4, true);
+    const sizeOrType = dv.getUint32(p + 8, true);
+    p += 12;
+    const vlen = info & 0xffff;
+    const kind = (info >>> 24) & 0x1f;
+    const kflag = (info >>> 31) !== 0;
+    const name = st.get(nameOff, rec);
+    const need = (n: number): void => {
+      if (end - p < n) fail(ctx, rec, `type ${id} (kind ${kind}) record extends past the type section (needs ${n} more bytes)`);
+    };
+    let t: BtfType;
+    switch (kind) {
+      case BtfKind.Int: {
+        need(4);
+        const v = dv.getUint32(p, true);
+        p += 4;
+        const enc = (v >>> 24) & 0xf;
+        const bits = v & 0xff;
+        if (bits > 128) fail(ctx, rec, `int type ${id} has ${bits} bits`);
+        t = { kind, id, name, size: sizeOrType, encoding: { signed: (enc & 1) !== 0, char: (enc & 2) !== 0, bool: (enc & 4) !== 0 }, bitOffset: (v >>> 16) & 0xff, bits };
+        break;
+      }
+      case BtfKind.Ptr:
+      case BtfKind.Typedef: case BtfKind.Volatile: case BtfKind.Const: case BtfKind.Restrict: case BtfKind.TypeTag:
+        t = { kind, id, name, type: sizeOrType } as BtfType;
+        break;
+      case BtfKind.Array: {
+        need(12);
+        t = { kind, id, name, elemType: dv.getUint32(p, true), indexType: dv.getUint32(p + 4, true), nelems: dv.getUint32(p + 8, true) };
+        p += 12;
+        break;
+      }
+      case BtfKind.Struct: case BtfKind.Union: {
+        need(12 * vlen);
+        const members: BtfMember[] = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          const mo = dv.getUint32(p + 8, true);
+          members[i] = {
+            name: st.get(dv.getUint32(p, true), p),
+            type: dv.getUint32(p + 4, true),
+            bitOffset: kflag ? mo & 0xffffff : mo,
+            bitSize: kflag ? mo >>> 24 : 0,
+          };
+          p += 12;
+        }
+        t = { kind, id, name, size: sizeOrType, members };
+        break;
+      }
+      case BtfKind.Enum: {
+        need(8 * vlen);
+        const values = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          const v = kflag ? dv.getInt32(p + 4, true) : dv.getUint32(p + 4, true);
+          values[i] = { name: st.get(dv.getUint32(p, true), p), value: BigInt(v) };
+          p += 8;
+        }
+        t = { kind, id, name, size: sizeOrType, signed: kflag, values };
+        break;
+      }
+      case BtfKind.Enum64: {
+        need(12 * vlen);
+        const values = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          const lo = BigInt(dv.getUint32(p + 4, true));
+          const hi = BigInt(dv.getUint32(p + 8, true));
+          let v = (hi << 32n) | lo;
+          if (kflag) v = BigInt.asIntN(64, v);
+          values[i] = { name: st.get(dv.getUint32(p, true), p), value: v };
+          p += 12;
+        }
+        t = { kind, id, name, size: sizeOrType, signed: kflag, values };
+        break;
+      }
+      case BtfKind.Fwd:
+        t = { kind, id, name, union: kflag };
+        break;
+      case BtfKind.Func:
+        t = { kind, id, name, type: sizeOrType, linkage: vlen };
+        break;
+      case BtfKind.FuncProto: {
+        need(8 * vlen);
+        const params = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          params[i] = { name: st.get(dv.getUint32(p, true), p), type: dv.getUint32(p + 4, true) };
+          p += 8;
+        }
+        t = { kind, id, name, returnType: sizeOrType, params };
+        break;
+      }
+      case BtfKind.Var: {
+        need(4);
+        t = { kind, id, name, type: sizeOrType, linkage: dv.getUint32(p, true) };
+        p += 4;
+        break;
+      }
+      case BtfKind.Datasec: {
+        need(12 * vlen);
+        const vars = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          vars[i] = { type: dv.getUint32(p, true), offset: dv.getUint32(p + 4, true), size: dv.getUint32(p + 8, true) };
+          p += 12;
+        }
+        t = { kind, id, name, size: sizeOrType, vars };
+        break;
+      }
+      case BtfKind.Float:
+        t = { kind, id, name, size: sizeOrType };
+        break;
+      case BtfKind.DeclTag: {
+        need(4);
+        t = { kind, id, name, type: sizeOrType, componentIdx: dv.getInt32(p, true) };
+        p += 4;
+        break;
+      }
+      default:
+        fail(ctx, rec, `type ${id} has unknown kind ${kind}`);
+    }
+    types.push(t);
+    offsets.push(rec);
+  }
+
+  // Every type reference must name an existing type, so helpers never walk off the table.
+  const n = types.length;
+  const check = (ref: number, id: number): void => {
+    if (ref >= n) fail(ctx, offsets[id]!, `type ${id} refers to type ${ref}, but there are only ${n} types`);
+  };
+  for (let id = 1; id < n; id++) {
+    const t = types[id]!;
+    switch (t.kind) {
+      case BtfKind.Ptr: case BtfKind.Typedef: case BtfKind.Volatile: case BtfKind.Const: case BtfKind.Restrict:
+      case BtfKind.TypeTag: case BtfKind.Func: case BtfKind.Var: case BtfKind.DeclTag:
+        check(t.type, id);
+        break;
+      case BtfKind.Array:
+        check(t.elemType, id);
+        check(t.indexType, id);
+        break;
+      case BtfKind.Struct: case BtfKind.Union:
+        for (const m of t.members) check(m.type, id);
+        break;
+      case BtfKind.FuncProto:
+        check(t.returnType, id);
+        for (const q of t.params) check(q.type, id);
+        break;
+      case BtfKind.Datasec:
+        for (const v of t.vars) check(v.type, id);
+        break;
+      default:
+        break;
+    }
+  }
+
+  const layout: BtfLayout = { hdrLen, typeOff, typeLen, strOff, strLen, recordOffset: Uint32Array.from(offsets) };
+  return { btf: new Btf(raw, types, strings), layout };
+}
+
+// ---------------------------------------------------------------------------------------------
+// .BTF.ext
+
+export interface ExtFuncInfo {
+  /** Byte offset of the function within its ELF section. */
+  insnOff: number;
+  typeId: number;
+}
+export interface ExtLineInfo {
+  insnOff: number;
+  fileNameOff: number;
+  lineOff: number;
+  line: number;
+  column: number;
+}
+export interface ExtCoreReloc {
+  insnOff: number;
+  typeId: number;
+  accessStrOff: number;
+  accessString: string;
+  kind: number;
+}
+
+/** .BTF.ext records grouped by the ELF section (program section) they describe. */
+export interface BtfExt {
+  funcInfo: Map<string, ExtFuncInfo[]>;
+  lineInfo: Map<string, ExtLineInfo[]>;
+  coreRelocs: Map<string, ExtCoreReloc[]>;
+  funcInfoRecSize: number;
+  lineInfoRecSize: number;
+}
+
+/** Parse .BTF.ext against the object's parsed BTF (for the string table). */
+export function parseBtfExt(data: Uint8Array, btf: Btf, ctx: BtfParseContext = {}): BtfExt {
+  const c: BtfParseContext = { file: ctx.file, section: ctx.section ?? '.BTF.ext' };
+  const len = data.length;
+  if (len < 24) fail(c, 0, `section is ${len} bytes, too small for the BTF.ext header`);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const magic = dv.getUint16(0, true);
+  if (magic !== BTF_MAGIC) fail(c, 0, `bad magic 0x${magic.toString(16)} (want 0xeb9f)`);
+  if (data[2] !== 1) fail(c, 2, `unsupported BTF.ext version ${data[2]}`);
+  const hdrLen = dv.getUint32(4, true);
+  if (hdrLen < 24 || hdrLen > len) fail(c, 4, `header length ${hdrLen} is invalid`);
+  const st = new StrTab(btf.strings, c, 0);
+  const ext: BtfExt = { funcInfo: new Map(), lineInfo: new Map(), coreRelocs: new Map(), funcInfoRecSize: 8, lineInfoRecSize: 16 };
+
+  const sub = (hdrField: number, minRec: number, what: string, each: (sec: string, o: number, recSize: number) => void): number => {
+    const off = dv.getUint32(hdrField, true);
+    const sublen = dv.getUint32(hdrField + 4, true);
+    if (sublen === 0) return 0;
+    const start = hdrLen + off;
+    if (start > len || sublen > len - start) fail(c, hdrField, `${what} ${off}+${sublen} extends past the end of the section`);
+    if (sublen < 4) fail(c, start, `${what} is too short`);
+    const recSize = dv.getUint32(start, true);
+    if (recSize < minRec || recSize % 4 !== 0) fail(c, start, `${what} record size ${recSize} is invalid (minimum ${minRec})`);
+    let p = start + 4;
+    const end = start + sublen;
+    while (p < end) {
+      if (end - p < 8) fail(c, p, `${what}: truncated section header`);
+      const secName = st.get(dv.getUint32(p, true), p);
+      const num = dv.getUint32(p + 4, true);
+      p += 8;
+      if (num === 0) fail(c, p - 4, `${what}: section ${secName} has no records`);
+      if (num > (end - p) / recSize) fail(c, p - 4, `${what}: ${num} records for section ${secName} extend past the end`);
+      for (let i = 0; i < num; i++) {
+        each(secName, p, recSize);
+        p += recSize;
+      }
+    }
+    return recSize;
+  };
+
+  ext.funcInfoRecSize = sub(8, 8, 'func_info', (sec, o) => {
+    let l = ext.funcInfo.get(sec);
+    if (!l) ext.funcInfo.set(sec, (l = []));
+    const typeId = dv.getUint32(o + 4, true);
+    if (typeId >= btf.types.length || btf.types[typeId]!.kind !== BtfKind.Func) fail(c, o, `func_info in ${sec} refers to type ${typeId}, which is not a FUNC`);
+    l.push({ insnOff: dv.getUint32(o, true), typeId });
+  }) || 8;
+  ext.lineInfoRecSize = sub(16, 16, 'line_info', (sec, o) => {
+    let l = ext.lineInfo.get(sec);
+    if (!l) ext.lineInfo.set(sec, (l = []));
+    const fileNameOff = dv.getUint32(o + 4, true);
+    const lineOff = dv.getUint32(o + 8, true);
+    if (fileNameOff >= btf.strings.length) fail(c, o, `line_info in ${sec}: file name offset ${fileNameOff} is outside the string table`);
+    if (lineOff >= btf.strings.length) fail(c, o, `line_info in ${sec}: line text offset ${lineOff} is outside the string table`);
+    const lc = dv.getUint32(o + 12, true);
+    l.push({ insnOff: dv.getUint32(o, true), fileNameOff, lineOff, line: lc >>> 10, column: lc & 0x3ff });
+  }) || 16;
+  if (hdrLen >= 32) {
+    sub(24, 16, 'core_relo', (sec, o) => {
+      let l = ext.coreRelocs.get(sec);
+      if (!l) ext.coreRelocs.set(sec, (l = []));
+      const typeId = dv.getUint32(o + 4, true);
+      if (typeId >= btf.types.length) fail(c, o, `core_relo in ${sec} refers to type ${typeId}, out of range`);
+      const accessStrOff = dv.getUint32(o + 8, true);
+      const kind = dv.getUint32(o + 12, true);
+      if (kind > 12) fail(c, o, `core_relo in ${sec} has unknown kind ${kind}`);
+      l.push({ insnOff: dv.getUint32(o, true), typeId, accessStrOff, accessString: st.get(accessStrOff, o), kind });
+    });
+  }
+  return ext;
+}
