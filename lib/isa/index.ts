@@ -1,3 +1,4 @@
 export * from './opcodes.js';
 export * from './insn.js';
 export * from './helpers.js';
+export * from './disasm.js';
