@@ -1,0 +1,454 @@
+/**
+ * Kernel maps: BPF_MAP_CREATE for every map type bpfkit reads, and `KernelMap`, the
+ * `BackendMap` over a map fd.
+ *
+ * Hot path: each map preallocates its attr buffers (pointers to its own key/value scratch
+ * buffers already written), so a lookup is one key copy, one bpf(2) call and one value copy.
+ */
+import { ArgumentError, MapError, NotSupportedError } from '../errors.js';
+import type { BackendEventReader, BackendMap, BatchResult, MapInfo } from '../backend.js';
+import { MapFlag, mapTypeId, mapTypeName, type MapSpec, type MapType } from '../spec/index.js';
+import {
+  Attr, BpfCmd, MapBatchOff, MapCreateOff, MapElemOff, MapInfoOff, objName, readCString,
+} from './attr.js';
+import { Errno, Mmap, type BpfSys } from './binding.js';
+import { bpfError, closeFd, mapError, objGet, objInfo, objPin, possibleCpus, sys } from './sys.js';
+
+/** Map types whose values are per-CPU (`possibleCpus * roundUp(valueSize, 8)` bytes). */
+export function isPerCpu(type: MapType): boolean {
+  return type === 'percpu_hash' || type === 'percpu_array' || type === 'lru_percpu_hash' || type === 'percpu_cgroup_storage';
+}
+
+/** Map types whose key/value are not BTF-typed in the kernel (libbpf drops their type ids too). */
+const NO_BTF_KV = new Set<MapType>([
+  'perf_event_array', 'cgroup_array', 'stack_trace', 'array_of_maps', 'hash_of_maps', 'devmap',
+  'devmap_hash', 'cpumap', 'xskmap', 'sockmap', 'sockhash', 'queue', 'stack', 'ringbuf',
+  'user_ringbuf', 'prog_array',
+]);
+
+/** Bytes a value occupies in user space for this map (per-CPU maps: all CPUs). */
+export function userValueSize(type: MapType, valueSize: number): number {
+  return isPerCpu(type) ? ((valueSize + 7) & ~7) * possibleCpus() : valueSize;
+}
+
+/** Options for creating a map beyond its spec. */
+export interface CreateMapOptions {
+  /** Object BTF fd for key/value type ids (0/undefined = none). */
+  btfFd?: number;
+  /** Inner map fd for array_of_maps / hash_of_maps (otherwise created from spec.innerMap). */
+  innerMapFd?: number;
+}
+
+/** max_entries the kernel will get: perf_event_array 0 → possible CPUs. */
+export function effectiveMaxEntries(spec: Pick<MapSpec, 'type' | 'maxEntries'>): number {
+  if (spec.type === 'perf_event_array' && spec.maxEntries === 0) return possibleCpus();
+  return spec.maxEntries;
+}
+
+/** map_flags the kernel will get: lpm_trie always needs BPF_F_NO_PREALLOC. */
+export function effectiveFlags(spec: Pick<MapSpec, 'type' | 'flags'>): number {
+  if (spec.type === 'lpm_trie') return spec.flags | MapFlag.NoPrealloc;
+  return spec.flags;
+}
+
+function validateSpec(spec: MapSpec): void {
+  const where = `create map ${spec.name}`;
+  const id = mapTypeId(spec.type);
+  if (id <= 0) throw new ArgumentError(`${where}: unknown map type ${String(spec.type)}`);
+  for (const [k, v] of [['keySize', spec.keySize], ['valueSize', spec.valueSize], ['maxEntries', spec.maxEntries], ['flags', spec.flags]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ArgumentError(`${where}: ${k} must be a u32, got ${String(v)}`);
+  }
+  if (spec.type === 'ringbuf' || spec.type === 'user_ringbuf') {
+    const page = sys().pageSize();
+    const n = spec.maxEntries;
+    if (n === 0 || (n & (n - 1)) !== 0 || n % page !== 0) {
+      throw new ArgumentError(`${where}: ring buffer size ${n} must be a power of two and a multiple of the page size (${page})`);
+    }
+  }
+  if ((spec.type === 'array_of_maps' || spec.type === 'hash_of_maps') && !spec.innerMap) {
+    throw new ArgumentError(`${where}: ${spec.type} needs an inner map definition (__array(values, ...))`);
+  }
+}
+
+/** BPF_MAP_CREATE from a spec; returns the new fd. */
+export function createMapFd(spec: MapSpec, opts: CreateMapOptions = {}): number {
+  validateSpec(spec);
+  const s = sys();
+  let innerFd = opts.innerMapFd ?? -1;
+  let ownInner = false;
+  if ((spec.type === 'array_of_maps' || spec.type === 'hash_of_maps') && innerFd < 0) {
+    const inner = spec.innerMap!;
+    innerFd = createMapFd({ ...inner, name: inner.name || `${spec.name}.inner` }, { btfFd: opts.btfFd });
+    ownInner = true;
+  }
+  try {
+    const attr = new Attr(s, MapCreateOff.Size);
+    attr
+      .setU32(MapCreateOff.MapType, mapTypeId(spec.type))
+      .setU32(MapCreateOff.KeySize, spec.keySize)
+      .setU32(MapCreateOff.ValueSize, spec.valueSize)
+      .setU32(MapCreateOff.MaxEntries, effectiveMaxEntries(spec))
+      .setU32(MapCreateOff.MapFlags, effectiveFlags(spec))
+      .name(MapCreateOff.MapName, objName(spec.name));
+    if (innerFd >= 0) attr.setU32(MapCreateOff.InnerMapFd, innerFd);
+    if (spec.numaNode !== undefined) {
+      attr.setU32(MapCreateOff.NumaNode, spec.numaNode);
+      attr.setU32(MapCreateOff.MapFlags, effectiveFlags(spec) | MapFlag.NumaNode);
+    }
+    if (spec.mapExtra !== undefined) attr.setU64(MapCreateOff.MapExtra, spec.mapExtra);
+    const withBtf = !!opts.btfFd && opts.btfFd > 0 && !NO_BTF_KV.has(spec.type) && (spec.keyTypeId > 0 || spec.valueTypeId > 0);
+    if (withBtf) {
+      attr.setU32(MapCreateOff.BtfFd, opts.btfFd!);
+      attr.setU32(MapCreateOff.BtfKeyTypeId, spec.keyTypeId);
+      attr.setU32(MapCreateOff.BtfValueTypeId, spec.valueTypeId);
+    }
+    let r = attr.call(BpfCmd.MapCreate);
+    if (r < 0 && withBtf && -r !== Errno.EPERM) {
+      // As libbpf: a kernel that rejects the BTF description still gets an untyped map.
+      attr.setU32(MapCreateOff.BtfFd, 0).setU32(MapCreateOff.BtfKeyTypeId, 0).setU32(MapCreateOff.BtfValueTypeId, 0);
+      const r2 = attr.call(BpfCmd.MapCreate);
+      if (r2 >= 0) r = r2;
+    }
+    if (r < 0) {
+      const errno = -r;
+      const hint =
+        errno === Errno.EINVAL
+          ? `check the ${spec.type} definition: key ${spec.keySize} B, value ${spec.valueSize} B, max_entries ${effectiveMaxEntries(spec)}, flags 0x${effectiveFlags(spec).toString(16)}`
+          : undefined;
+      throw bpfError(`create map ${spec.name} (${spec.type})`, BpfCmd.MapCreate, errno, hint);
+    }
+    return r;
+  } finally {
+    if (ownInner) closeFd(innerFd);
+  }
+}
+
+/** Read a live map's description from its fd. */
+export function mapInfoFromFd(fd: number, op = 'map info'): MapInfo {
+  const info = objInfo(op, fd, MapInfoOff.Size);
+  const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  const typeId = dv.getUint32(MapInfoOff.Type, true);
+  const type = mapTypeName(typeId);
+  if (!type) throw new NotSupportedError(`map type ${typeId}`, `${op}: unknown kernel map type ${typeId}`);
+  return {
+    name: readCString(info, MapInfoOff.Name, 16),
+    type,
+    keySize: dv.getUint32(MapInfoOff.KeySize, true),
+    valueSize: dv.getUint32(MapInfoOff.ValueSize, true),
+    maxEntries: dv.getUint32(MapInfoOff.MaxEntries, true),
+    flags: dv.getUint32(MapInfoOff.MapFlags, true),
+    id: dv.getUint32(MapInfoOff.Id, true),
+    keyTypeId: dv.getUint32(MapInfoOff.BtfKeyTypeId, true),
+    valueTypeId: dv.getUint32(MapInfoOff.BtfValueTypeId, true),
+  };
+}
+
+/** Kernel BTF object id of a live map (0 when none). */
+export function mapBtfId(fd: number): number {
+  const info = objInfo('map info', fd, MapInfoOff.Size);
+  return new DataView(info.buffer, info.byteOffset).getUint32(MapInfoOff.BtfId, true);
+}
+
+/**
+ * Opens a ring buffer / perf event array reader for a map. lib/kernel/events.ts installs it
+ * (`setEventReaderFactory`) when it is loaded by the backend.
+ */
+export type EventReaderFactory = (map: KernelMap) => BackendEventReader;
+let eventReaderFactory: EventReaderFactory | undefined;
+
+export function setEventReaderFactory(f: EventReaderFactory): void {
+  eventReaderFactory = f;
+}
+
+const BAD_FD = 0xffffffff;
+
+/** A live kernel map: BackendMap over an fd. */
+export class KernelMap implements BackendMap {
+  readonly info: MapInfo;
+  /** Bytes of one value as user space exchanges it (per-CPU: all CPUs). */
+  readonly valueBytes: number;
+  private fdValue: number;
+  private frozen = false;
+  private readonly s: BpfSys;
+  private readonly key: Uint8Array;
+  private readonly value: Uint8Array;
+  private readonly next: Uint8Array;
+  /** key → key, value → value */
+  private readonly aElem: Attr;
+  /** key → key only (BPF_MAP_DELETE_ELEM: fields after key must be zero) */
+  private readonly aDelete: Attr;
+  /** key NULL, value → value (queue/stack push/peek/pop) */
+  private readonly aNoKey: Attr;
+  /** key → key, next_key → next */
+  private readonly aNext: Attr;
+  /** key NULL, next_key → next (first key) */
+  private readonly aFirst: Attr;
+  private readonly aBatch: Attr;
+
+  constructor(fd: number, info: MapInfo) {
+    this.s = sys();
+    this.fdValue = fd;
+    this.info = info;
+    this.valueBytes = userValueSize(info.type, info.valueSize);
+    this.key = new Uint8Array(Math.max(info.keySize, 1));
+    this.value = new Uint8Array(Math.max(this.valueBytes, 1));
+    this.next = new Uint8Array(Math.max(info.keySize, 1));
+    const E = MapElemOff.Size;
+    this.aElem = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.value);
+    this.aDelete = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key);
+    this.aNoKey = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.value);
+    this.aNext = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.next);
+    this.aFirst = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.next);
+    this.aBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
+  }
+
+  /** Wrap an fd we own (takes ownership; closes it on failure). */
+  static fromFd(fd: number, op = 'open map'): KernelMap {
+    try {
+      return new KernelMap(fd, mapInfoFromFd(fd, op));
+    } catch (e) {
+      closeFd(fd);
+      throw e;
+    }
+  }
+
+  /** Create a map from a spec. */
+  static create(spec: MapSpec, opts: CreateMapOptions = {}): KernelMap {
+    const fd = createMapFd(spec, opts);
+    const m = KernelMap.fromFd(fd, `create map ${spec.name}`);
+    // Keep the spec's (longer) name: the kernel truncates to 15 bytes.
+    (m.info as { name: string }).name = spec.name;
+    return m;
+  }
+
+  /** Open the map pinned at `path`. */
+  static openPinned(path: string): KernelMap {
+    const fd = objGet('open pinned map', path);
+    return KernelMap.fromFd(fd, `open pinned map ${path}`);
+  }
+
+  get fd(): number {
+    return this.fdValue;
+  }
+
+  get closed(): boolean {
+    return this.fdValue < 0;
+  }
+
+  private checkKey(op: string, key: Uint8Array): void {
+    if (key.length !== this.info.keySize) {
+      throw new ArgumentError(`${op} map ${this.info.name}: key is ${key.length} bytes, map key size is ${this.info.keySize}`);
+    }
+  }
+
+  private checkValue(op: string, value: Uint8Array): void {
+    if (value.length !== this.valueBytes) {
+      throw new ArgumentError(`${op} map ${this.info.name}: value is ${value.length} bytes, expected ${this.valueBytes}`);
+    }
+  }
+
+  lookup(key: Uint8Array | null, flags = 0): Uint8Array | undefined {
+    let a: Attr;
+    if (key === null) a = this.aNoKey;
+    else {
+      if (key.length !== this.info.keySize) this.checkKey('lookup', key);
+      this.key.set(key);
+      a = this.aElem;
+    }
+    a.u32[6] = flags;
+    const r = this.s.bpf(BpfCmd.MapLookupElem, a.bytes);
+    if (r < 0) {
+      if (r === -Errno.ENOENT) return undefined;
+      throw mapError(this.info.name, 'lookup', BpfCmd.MapLookupElem, -r);
+    }
+    return this.value.slice(0, this.valueBytes);
+  }
+
+  update(key: Uint8Array | null, value: Uint8Array, flags: number): void {
+    let a: Attr;
+    if (key === null) a = this.aNoKey;
+    else {
+      if (key.length !== this.info.keySize) this.checkKey('update', key);
+      this.key.set(key);
+      a = this.aElem;
+    }
+    if (value.length !== this.valueBytes) this.checkValue('update', value);
+    this.value.set(value);
+    a.u32[6] = flags;
+    const r = this.s.bpf(BpfCmd.MapUpdateElem, a.bytes);
+    if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
+  }
+
+  delete(key: Uint8Array): void {
+    if (key.length !== this.info.keySize) this.checkKey('delete', key);
+    this.key.set(key);
+    const r = this.s.bpf(BpfCmd.MapDeleteElem, this.aDelete.bytes);
+    if (r < 0) throw mapError(this.info.name, 'delete', BpfCmd.MapDeleteElem, -r);
+  }
+
+  nextKey(key: Uint8Array | undefined): Uint8Array | undefined {
+    let a: Attr;
+    if (key === undefined) a = this.aFirst;
+    else {
+      if (key.length !== this.info.keySize) this.checkKey('next key of', key);
+      this.key.set(key);
+      a = this.aNext;
+    }
+    const r = this.s.bpf(BpfCmd.MapGetNextKey, a.bytes);
+    if (r < 0) {
+      if (r === -Errno.ENOENT) return undefined;
+      throw mapError(this.info.name, 'next key of', BpfCmd.MapGetNextKey, -r);
+    }
+    return this.next.slice(0, this.info.keySize);
+  }
+
+  lookupAndDelete(key: Uint8Array | null): Uint8Array | undefined {
+    let a: Attr;
+    if (key === null) a = this.aNoKey;
+    else {
+      if (key.length !== this.info.keySize) this.checkKey('lookup and delete', key);
+      this.key.set(key);
+      a = this.aElem;
+    }
+    a.u32[6] = 0;
+    const r = this.s.bpf(BpfCmd.MapLookupAndDeleteElem, a.bytes);
+    if (r < 0) {
+      if (r === -Errno.ENOENT) return undefined;
+      throw mapError(this.info.name, 'lookup and delete', BpfCmd.MapLookupAndDeleteElem, -r);
+    }
+    return this.value.slice(0, this.valueBytes);
+  }
+
+  private batchCall(cmd: BpfCmd, inBatch: Uint8Array | null, outBatch: Uint8Array | null, keys: Uint8Array | null, values: Uint8Array | null, count: number, elemFlags: number): { r: number; count: number } {
+    const a = this.aBatch;
+    a.setU64(MapBatchOff.InBatch, inBatch ? this.s.addressOf(inBatch) : 0n);
+    a.setU64(MapBatchOff.OutBatch, outBatch ? this.s.addressOf(outBatch) : 0n);
+    a.setU64(MapBatchOff.Keys, keys ? this.s.addressOf(keys) : 0n);
+    a.setU64(MapBatchOff.Values, values ? this.s.addressOf(values) : 0n);
+    a.u32[MapBatchOff.Count >> 2] = count;
+    a.setU64(MapBatchOff.ElemFlags, elemFlags);
+    const r = this.s.bpf(cmd, a.bytes);
+    const done = a.u32[MapBatchOff.Count >> 2]!;
+    // drop the pointers: the buffers belong to the caller
+    a.setU64(MapBatchOff.InBatch, 0n).setU64(MapBatchOff.OutBatch, 0n).setU64(MapBatchOff.Keys, 0n).setU64(MapBatchOff.Values, 0n);
+    return { r, count: done };
+  }
+
+  lookupBatch(cursor: Uint8Array | undefined, count: number, andDelete = false): BatchResult {
+    const op = andDelete ? 'lookup and delete batch' : 'lookup batch';
+    if (!Number.isInteger(count) || count <= 0 || count > 0xffffffff) {
+      throw new ArgumentError(`${op} map ${this.info.name}: count must be a positive integer, got ${String(count)}`);
+    }
+    const ks = this.info.keySize;
+    const keys = new Uint8Array(count * ks);
+    const values = new Uint8Array(count * this.valueBytes);
+    // The batch token is a u32 bucket (hash maps) or a key (arrays); size it for either.
+    const tokenSize = Math.max(ks, 8);
+    const outBatch = new Uint8Array(tokenSize);
+    let inBatch: Uint8Array | null = null;
+    if (cursor !== undefined) {
+      inBatch = new Uint8Array(tokenSize);
+      inBatch.set(cursor.subarray(0, tokenSize));
+    }
+    const cmd = andDelete ? BpfCmd.MapLookupAndDeleteBatch : BpfCmd.MapLookupBatch;
+    const { r, count: got } = this.batchCall(cmd, inBatch, outBatch, keys, values, count, 0);
+    let next: Uint8Array | undefined = outBatch;
+    if (r < 0) {
+      if (r !== -Errno.ENOENT) {
+        if (r === -Errno.ENOSPC) {
+          throw new MapError(this.info.name, 'INVALID_ARGUMENT', `${op} map ${this.info.name}: count ${count} is smaller than a hash bucket (${this.s.errnoString(Errno.ENOSPC)})`, { errno: Errno.ENOSPC, hint: 'pass a larger count' });
+        }
+        throw mapError(this.info.name, op, cmd, -r);
+      }
+      next = undefined;
+    }
+    const out: BatchResult = {
+      keys: got === count ? keys : keys.slice(0, got * ks),
+      values: got === count ? values : values.slice(0, got * this.valueBytes),
+      count: got,
+    };
+    if (next !== undefined) out.cursor = next;
+    return out;
+  }
+
+  updateBatch(keys: Uint8Array, values: Uint8Array, count: number, flags: number): number {
+    const op = 'update batch';
+    if (!Number.isInteger(count) || count < 0) throw new ArgumentError(`${op} map ${this.info.name}: bad count ${String(count)}`);
+    if (keys.length < count * this.info.keySize || values.length < count * this.valueBytes) {
+      throw new ArgumentError(`${op} map ${this.info.name}: ${count} entries need ${count * this.info.keySize} key bytes and ${count * this.valueBytes} value bytes, got ${keys.length} and ${values.length}`);
+    }
+    if (count === 0) return 0;
+    const { r, count: done } = this.batchCall(BpfCmd.MapUpdateBatch, null, null, keys, values, count, flags);
+    if (r < 0) throw mapError(this.info.name, `${op} (${done} of ${count} written)`, BpfCmd.MapUpdateBatch, -r);
+    return done;
+  }
+
+  deleteBatch(keys: Uint8Array, count: number): number {
+    const op = 'delete batch';
+    if (!Number.isInteger(count) || count < 0) throw new ArgumentError(`${op} map ${this.info.name}: bad count ${String(count)}`);
+    if (keys.length < count * this.info.keySize) {
+      throw new ArgumentError(`${op} map ${this.info.name}: ${count} keys need ${count * this.info.keySize} bytes, got ${keys.length}`);
+    }
+    if (count === 0) return 0;
+    const { r, count: done } = this.batchCall(BpfCmd.MapDeleteBatch, null, null, keys, null, count, 0);
+    if (r < 0) throw mapError(this.info.name, `${op} (${done} of ${count} deleted)`, BpfCmd.MapDeleteBatch, -r);
+    return done;
+  }
+
+  freeze(): void {
+    const a = new Attr(this.s, 8).setU32(0, this.fdValue < 0 ? BAD_FD : this.fdValue);
+    const r = a.call(BpfCmd.MapFreeze);
+    if (r < 0) throw mapError(this.info.name, 'freeze', BpfCmd.MapFreeze, -r);
+    this.frozen = true;
+  }
+
+  pin(path: string): void {
+    objPin(`pin map ${this.info.name}`, this.fdValue, path);
+  }
+
+  mmap(): ArrayBuffer {
+    const op = `mmap map ${this.info.name}`;
+    if (this.info.type !== 'array' || (this.info.flags & MapFlag.Mmapable) === 0) {
+      throw new NotSupportedError('map mmap', `${op}: only array maps created with BPF_F_MMAPABLE can be mapped (map is ${this.info.type}, flags 0x${this.info.flags.toString(16)})`);
+    }
+    const page = this.s.pageSize();
+    const bytes = ((this.info.valueSize + 7) & ~7) * this.info.maxEntries;
+    const len = Math.max(page, Math.ceil(bytes / page) * page);
+    const readOnly = this.frozen || (this.info.flags & MapFlag.Rdonly) !== 0;
+    let ab = this.s.mmap(this.fdValue, len, readOnly ? Mmap.ProtRead : Mmap.ProtRead | Mmap.ProtWrite, Mmap.Shared, 0);
+    if (typeof ab === 'number' && ab === -Errno.EACCES && !readOnly) {
+      // frozen by someone else (or read-only for user space): map it read-only
+      ab = this.s.mmap(this.fdValue, len, Mmap.ProtRead, Mmap.Shared, 0);
+    }
+    if (typeof ab === 'number') throw bpfError(op, BpfCmd.MapLookupElem, -ab);
+    return ab;
+  }
+
+  openReader(): BackendEventReader {
+    if (this.info.type !== 'ringbuf' && this.info.type !== 'perf_event_array') {
+      throw new ArgumentError(`open reader on map ${this.info.name}: only ringbuf and perf_event_array maps have readers (map is ${this.info.type})`);
+    }
+    if (!eventReaderFactory) {
+      throw new NotSupportedError('event readers', `open reader on map ${this.info.name}: the kernel event reader module is not loaded`);
+    }
+    return eventReaderFactory(this);
+  }
+
+  close(): void {
+    const fd = this.fdValue;
+    if (fd < 0) return;
+    this.fdValue = -1;
+    // A later op on a closed map must not reach whatever object reuses the fd number.
+    this.aElem.u32[0] = BAD_FD;
+    this.aDelete.u32[0] = BAD_FD;
+    this.aNoKey.u32[0] = BAD_FD;
+    this.aNext.u32[0] = BAD_FD;
+    this.aFirst.u32[0] = BAD_FD;
+    this.aBatch.u32[MapBatchOff.MapFd >> 2] = BAD_FD;
+    this.s.close(fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

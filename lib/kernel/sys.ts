@@ -1,0 +1,177 @@
+/**
+ * Shared kernel-backend plumbing over the addon: errno → error classes, bpffs pin/get, object
+ * info, possible CPUs. Everything else in lib/kernel builds on these.
+ */
+import { existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MapError, NotSupportedError, SyscallError, type MapErrorCode } from '../errors.js';
+import { Attr, BpfCmd, BPF_CMD_NAMES, cString, InfoOff, ObjOff } from './attr.js';
+import { Errno, loadBinding, type BpfSys } from './binding.js';
+
+let sysCache: BpfSys | undefined;
+
+/** The loaded addon (throws NotSupportedError listing paths tried when it cannot load). */
+export function sys(): BpfSys {
+  return (sysCache ??= loadBinding());
+}
+
+/** The hint for an errno of a bpf(2) operation, or undefined. */
+export function errnoHint(errno: number): string | undefined {
+  switch (errno) {
+    case Errno.EPERM:
+    case Errno.EACCES:
+      return 'run as root or grant CAP_BPF (plus CAP_NET_ADMIN for networking programs and CAP_PERFMON for tracing)';
+    case Errno.ENOSYS:
+      return 'kernel built without CONFIG_BPF_SYSCALL';
+    case Errno.EBADF:
+      return 'the file descriptor is closed or not a BPF object';
+    case Errno.E2BIG:
+      return 'attr larger than this kernel understands, or a size limit was hit';
+    default:
+      return undefined;
+  }
+}
+
+/** A SyscallError for a failed bpf(2) command: `op: strerror (hint)`. */
+export function bpfError(op: string, cmd: BpfCmd, errno: number, extraHint?: string): SyscallError {
+  const hint = extraHint ?? errnoHint(errno);
+  return new SyscallError(
+    `bpf(${BPF_CMD_NAMES[cmd] ?? cmd})`,
+    errno,
+    `${op}: ${sys().errnoString(errno)}`,
+    hint ? { hint } : {},
+  );
+}
+
+/** A SyscallError for another system call. */
+export function syscallError(op: string, syscall: string, errno: number, extraHint?: string): SyscallError {
+  const hint = extraHint ?? errnoHint(errno);
+  return new SyscallError(syscall, errno, `${op}: ${sys().errnoString(errno)}`, hint ? { hint } : {});
+}
+
+/**
+ * Map-operation errno → shared error: ENOENT → KEY_NOT_FOUND, EEXIST → KEY_EXISTS, E2BIG →
+ * MAP_FULL, EBUSY → BUSY, EINVAL → INVALID_ARGUMENT, EOPNOTSUPP/ENOTSUPP → NOT_SUPPORTED;
+ * anything else → SyscallError with hint.
+ */
+export function mapError(mapName: string, op: string, cmd: BpfCmd, errno: number): Error {
+  let code: MapErrorCode | undefined;
+  switch (errno) {
+    case Errno.ENOENT: code = 'KEY_NOT_FOUND'; break;
+    case Errno.EEXIST: code = 'KEY_EXISTS'; break;
+    case Errno.E2BIG: code = 'MAP_FULL'; break;
+    case Errno.EBUSY: code = 'BUSY'; break;
+    case Errno.EINVAL: code = 'INVALID_ARGUMENT'; break;
+    case Errno.EOPNOTSUPP:
+    case Errno.ENOTSUPP: code = 'NOT_SUPPORTED'; break;
+    default: code = undefined;
+  }
+  const what = `${op} map ${mapName}`;
+  if (code === undefined) return bpfError(what, cmd, errno);
+  const text: Record<MapErrorCode, string> = {
+    KEY_NOT_FOUND: 'key not found',
+    KEY_EXISTS: 'key already exists',
+    MAP_FULL: 'map is full',
+    BUSY: 'map is busy',
+    INVALID_ARGUMENT: 'invalid argument',
+    NOT_SUPPORTED: 'operation not supported by this map type',
+    EMPTY: 'map is empty',
+  };
+  return new MapError(mapName, code, `${what}: ${text[code]} (${sys().errnoString(errno)})`, { errno });
+}
+
+/** Close an fd, ignoring errors (used in cleanup paths). */
+export function closeFd(fd: number): void {
+  if (fd >= 0) sys().close(fd);
+}
+
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+/** Is `dir` on a bpf filesystem? */
+export function isBpffs(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === BPF_FS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** BPF_OBJ_PIN `fd` at `path` (parent directory must be on bpffs; created if missing). */
+export function objPin(op: string, fd: number, path: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new SyscallError('mkdir', (e as { errno?: number }).errno ? Math.abs((e as { errno: number }).errno) : Errno.EIO, `${op}: cannot create ${dir}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const s = sys();
+  const path0 = cString(path);
+  const attr = new Attr(s, ObjOff.Size).ptr(ObjOff.Pathname, path0).setU32(ObjOff.BpfFd, fd);
+  const r = attr.call(BpfCmd.ObjPin);
+  if (r < 0) {
+    const errno = -r;
+    const hint =
+      errno === Errno.EPERM && !isBpffs(dir)
+        ? `${dir} is not on a bpf filesystem; mount one with \`mount -t bpf bpf /sys/fs/bpf\``
+        : errno === Errno.EEXIST
+          ? `${path} already exists; remove it or pick another path`
+          : undefined;
+    throw bpfError(`${op}: pin at ${path}`, BpfCmd.ObjPin, errno, hint);
+  }
+}
+
+/** BPF_OBJ_GET: open a pinned object; returns the fd. */
+export function objGet(op: string, path: string, fileFlags = 0): number {
+  const s = sys();
+  const path0 = cString(path);
+  const attr = new Attr(s, ObjOff.Size).ptr(ObjOff.Pathname, path0).setU32(ObjOff.FileFlags, fileFlags);
+  const r = attr.call(BpfCmd.ObjGet);
+  if (r < 0) {
+    const errno = -r;
+    const hint = errno === Errno.ENOENT ? `nothing is pinned at ${path}` : undefined;
+    throw bpfError(`${op} ${path}`, BpfCmd.ObjGet, errno, hint);
+  }
+  return r;
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD into a zeroed buffer of `size` bytes (the kernel fills what it knows). */
+export function objInfo(op: string, fd: number, size: number, prefill?: (info: Uint8Array) => void): Uint8Array {
+  const s = sys();
+  const info = new Uint8Array(size);
+  prefill?.(info);
+  const attr = new Attr(s, InfoOff.Size).setU32(InfoOff.BpfFd, fd).setU32(InfoOff.InfoLen, size).ptr(InfoOff.Info, info);
+  const r = attr.call(BpfCmd.ObjGetInfoByFd);
+  if (r < 0) throw bpfError(`${op}: get object info`, BpfCmd.ObjGetInfoByFd, -r);
+  return info;
+}
+
+let cpus: number | undefined;
+
+/** Parse a kernel CPU list such as "0-3,5,7-8" into the number of CPUs (max index + 1). */
+export function parseCpuList(text: string): number {
+  let max = -1;
+  for (const part of text.trim().split(',')) {
+    if (!part) continue;
+    const [a, b] = part.split('-');
+    const hi = Number(b ?? a);
+    if (!Number.isInteger(hi) || hi < 0) throw new NotSupportedError('possible CPUs', `read possible CPUs: cannot parse "${text.trim()}"`);
+    if (hi > max) max = hi;
+  }
+  if (max < 0) throw new NotSupportedError('possible CPUs', `read possible CPUs: empty list "${text.trim()}"`);
+  return max + 1;
+}
+
+/** Number of possible CPUs (/sys/devices/system/cpu/possible): the per-CPU value count. */
+export function possibleCpus(): number {
+  if (cpus !== undefined) return cpus;
+  let text: string;
+  try {
+    text = readFileSync('/sys/devices/system/cpu/possible', 'utf8');
+  } catch (e) {
+    throw new NotSupportedError('possible CPUs', `read /sys/devices/system/cpu/possible: ${(e as Error).message}`, { cause: e });
+  }
+  cpus = parseCpuList(text);
+  return cpus;
+}
