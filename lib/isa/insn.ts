@@ -133,6 +133,8 @@ export function invalidReason(code: number, dst: number, src: number, off: numbe
         case AluOp.MOV:
           if (off === 0) return null;
           if (x && (off === 8 || off === 16 || (off === 32 && cls === Class.ALU64))) return null;
+          // addr_space_cast (arena pointers): ALU64 MOV X, off 1, imm 1 (to kernel) or 1 << 16 (to user).
+          if (x && off === 1 && cls === Class.ALU64) return imm === 1 || imm === 0x10000 ? null : `invalid addr_space_cast ${imm}`;
           return `invalid mov offset ${off}`;
         case 0xe0:
         case 0xf0:

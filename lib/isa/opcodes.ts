@@ -175,19 +175,6 @@ export const enum Reg {
 /** Number of registers (R0..R10). */
 export const REG_COUNT = 11;
 
-/** Register values as plain constants (for the assembler DSL: `mov64(R0, 1)`). */
-export const R0 = Reg.R0;
-export const R1 = Reg.R1;
-export const R2 = Reg.R2;
-export const R3 = Reg.R3;
-export const R4 = Reg.R4;
-export const R5 = Reg.R5;
-export const R6 = Reg.R6;
-export const R7 = Reg.R7;
-export const R8 = Reg.R8;
-export const R9 = Reg.R9;
-export const R10 = Reg.R10;
-
 /** Frequently used complete opcode bytes. */
 export const enum Op {
   /** `ld_imm64` (two slots). */
