@@ -1,0 +1,246 @@
+/**
+ * BPF_MAP_TYPE_HASH (and the shared machinery of percpu_hash, lru_hash and lru_percpu_hash).
+ *
+ * Semantics follow kernel/bpf/hashtab.c: at most max_entries elements; inserting a new key into a
+ * full map fails with E2BIG (MapError MAP_FULL); BPF_NOEXIST on a present key → EEXIST, BPF_EXIST
+ * on a missing key → ENOENT. Iteration order is insertion order (stable: deleting or replacing
+ * other keys never reorders the rest); a `nextKey` with a key that is not in the map restarts at
+ * the first key, as the kernel does. Replacing a value copies it in place, so a pointer a program
+ * obtained from lookup sees the new value (the kernel swaps elements; programs cannot tell apart
+ * except through such stale pointers).
+ */
+import type { MapSpec } from '../../lib/spec/index.js';
+import { Errno, SimMap, keyIdentity, roundUp8, type SimMapOptions } from './base.js';
+
+export interface HashEntry {
+  key: Uint8Array;
+  /** All CPUs' values back to back, stride roundUp8(valueSize) (one slot for non-per-CPU maps). */
+  store: Uint8Array;
+  /** Per-CPU live views of exactly valueSize bytes (index 0 only for non-per-CPU maps). */
+  views: Uint8Array[];
+  prev: HashEntry | null;
+  next: HashEntry | null;
+  lruPrev: HashEntry | null;
+  lruNext: HashEntry | null;
+}
+
+export interface HashOptions {
+  percpu: boolean;
+  lru: boolean;
+}
+
+export class HashMap extends SimMap {
+  protected readonly table = new Map<number | string, HashEntry>();
+  protected head: HashEntry | null = null;
+  protected tail: HashEntry | null = null;
+  /** LRU list: lruHead = least recently used. */
+  protected lruHead: HashEntry | null = null;
+  protected lruTail: HashEntry | null = null;
+  readonly percpu: boolean;
+  readonly lru: boolean;
+  protected readonly slots: number;
+  protected readonly stride: number;
+
+  constructor(spec: MapSpec, opts: SimMapOptions, hopts: HashOptions = { percpu: false, lru: false }) {
+    super(spec, opts);
+    this.percpu = hopts.percpu;
+    this.lru = hopts.lru;
+    this.slots = this.percpu ? this.nCpus : 1;
+    this.stride = roundUp8(spec.valueSize);
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  override userValueSize(): number {
+    return this.percpu ? this.nCpus * this.stride : this.info.valueSize;
+  }
+
+  // ---- list maintenance ----------------------------------------------------------------------
+
+  private link(e: HashEntry): void {
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
+  }
+
+  private unlink(e: HashEntry): void {
+    if (e.prev) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.prev = e.next = null;
+  }
+
+  private lruUnlink(e: HashEntry): void {
+    if (e.lruPrev) e.lruPrev.lruNext = e.lruNext;
+    else if (this.lruHead === e) this.lruHead = e.lruNext;
+    if (e.lruNext) e.lruNext.lruPrev = e.lruPrev;
+    else if (this.lruTail === e) this.lruTail = e.lruPrev;
+    e.lruPrev = e.lruNext = null;
+  }
+
+  /** Mark `e` most recently used. */
+  protected touch(e: HashEntry): void {
+    if (!this.lru || this.lruTail === e) return;
+    this.lruUnlink(e);
+    e.lruPrev = this.lruTail;
+    if (this.lruTail) this.lruTail.lruNext = e;
+    else this.lruHead = e;
+    this.lruTail = e;
+  }
+
+  private newEntry(kb: Uint8Array, koff: number): HashEntry {
+    const ks = this.info.keySize;
+    const store = new Uint8Array(this.stride * this.slots);
+    const views: Uint8Array[] = [];
+    for (let c = 0; c < this.slots; c++) views.push(store.subarray(c * this.stride, c * this.stride + this.info.valueSize));
+    return { key: kb.slice(koff, koff + ks), store, views, prev: null, next: null, lruPrev: null, lruNext: null };
+  }
+
+  private remove(id: number | string, e: HashEntry): void {
+    this.table.delete(id);
+    this.unlink(e);
+    if (this.lru) this.lruUnlink(e);
+  }
+
+  // ---- core operations (return 0 / -errno) ----------------------------------------------------
+
+  /**
+   * Insert or replace. `vb` holds either one value (`allCpus` false: written to `cpu`, other CPUs
+   * of a new per-CPU element zeroed) or nCpus × stride bytes (`allCpus`).
+   */
+  protected doUpdate(kb: Uint8Array, koff: number, vb: Uint8Array, voff: number, flags: number, cpu: number, allCpus: boolean): number {
+    const f = flags & ~4; // BPF_F_LOCK: values carry no spin lock we would need to preserve
+    if (f > 2) return -Errno.EINVAL;
+    const id = keyIdentity(kb, koff, this.info.keySize);
+    let e = this.table.get(id);
+    if (e) {
+      if (f === 1) return -Errno.EEXIST;
+    } else {
+      if (f === 2) return -Errno.ENOENT;
+      if (this.table.size >= this.info.maxEntries) {
+        if (!this.lru || !this.lruHead) return -Errno.E2BIG;
+        const victim = this.lruHead;
+        this.remove(keyIdentity(victim.key, 0, this.info.keySize), victim);
+      }
+      e = this.newEntry(kb, koff);
+      this.table.set(id, e);
+      this.link(e);
+    }
+    const vs = this.info.valueSize;
+    if (allCpus && this.percpu) {
+      for (let c = 0; c < this.slots; c++) e.views[c]!.set(vb.subarray(voff + c * this.stride, voff + c * this.stride + vs));
+    } else if (this.percpu) {
+      e.views[cpu]!.set(vb.subarray(voff, voff + vs));
+    } else {
+      e.views[0]!.set(vb.subarray(voff, voff + vs));
+    }
+    this.touch(e);
+    return 0;
+  }
+
+  protected doDelete(kb: Uint8Array, koff: number): number {
+    const id = keyIdentity(kb, koff, this.info.keySize);
+    const e = this.table.get(id);
+    if (!e) return -Errno.ENOENT;
+    this.remove(id, e);
+    return 0;
+  }
+
+  /** Entry for a key, without touching LRU state. */
+  entry(kb: Uint8Array, koff: number): HashEntry | undefined {
+    return this.table.get(keyIdentity(kb, koff, this.info.keySize));
+  }
+
+  // ---- program side -----------------------------------------------------------------------------
+
+  progLookup(kb: Uint8Array, koff: number, cpu: number): Uint8Array | null {
+    const e = this.table.get(keyIdentity(kb, koff, this.info.keySize));
+    if (e === undefined) return null;
+    if (this.lru) this.touch(e);
+    return this.percpu ? e.views[cpu]! : e.views[0]!;
+  }
+
+  progUpdate(kb: Uint8Array, koff: number, vb: Uint8Array, voff: number, flags: number, cpu: number): number {
+    return this.doUpdate(kb, koff, vb, voff, flags, cpu, false);
+  }
+
+  progDelete(kb: Uint8Array, koff: number): number {
+    return this.doDelete(kb, koff);
+  }
+
+  /** bpf_map_lookup_percpu_elem. */
+  progLookupPercpu(kb: Uint8Array, koff: number, cpu: number): Uint8Array | null {
+    if (!this.percpu || cpu >= this.nCpus) return null;
+    const e = this.table.get(keyIdentity(kb, koff, this.info.keySize));
+    return e ? e.views[cpu]! : null;
+  }
+
+  override forEachElem(cpu: number, cb: (key: Uint8Array, value: Uint8Array) => number): number {
+    let n = 0;
+    for (let e = this.head; e; ) {
+      const next = e.next;
+      n++;
+      if (cb(e.key, this.percpu ? e.views[cpu]! : e.views[0]!) !== 0) break;
+      e = next;
+    }
+    return n;
+  }
+
+  // ---- user space -------------------------------------------------------------------------------
+
+  private userValue(e: HashEntry): Uint8Array {
+    if (!this.percpu) return e.views[0]!.slice();
+    const out = new Uint8Array(this.nCpus * this.stride);
+    for (let c = 0; c < this.nCpus; c++) out.set(e.views[c]!, c * this.stride);
+    return out;
+  }
+
+  lookup(key: Uint8Array | null): Uint8Array | undefined {
+    if (!key) this.fail('lookup', Errno.EINVAL, 'a hash map needs a key');
+    const e = this.entry(key, 0);
+    return e ? this.userValue(e) : undefined;
+  }
+
+  update(key: Uint8Array | null, value: Uint8Array, flags: number): void {
+    if (!key) this.fail('update', Errno.EINVAL, 'a hash map needs a key');
+    this.checkWritable('update');
+    const r = this.doUpdate(key, 0, value, 0, flags, 0, true);
+    if (r < 0) this.fail('update', -r, r === -Errno.E2BIG ? `map is full: max_entries ${this.info.maxEntries}` : undefined);
+  }
+
+  delete(key: Uint8Array): void {
+    this.checkWritable('delete');
+    const r = this.doDelete(key, 0);
+    if (r < 0) this.fail('delete', -r);
+  }
+
+  nextKey(key: Uint8Array | undefined): Uint8Array | undefined {
+    if (key === undefined) return this.head?.key.slice();
+    const e = this.entry(key, 0);
+    if (!e) return this.head?.key.slice();
+    return e.next?.key.slice();
+  }
+
+  override lookupAndDelete(key: Uint8Array | null): Uint8Array | undefined {
+    if (!key) this.fail('lookup and delete', Errno.EINVAL, 'a hash map needs a key');
+    this.checkWritable('lookup and delete');
+    const id = keyIdentity(key, 0, this.info.keySize);
+    const e = this.table.get(id);
+    if (!e) return undefined;
+    const v = this.userValue(e);
+    this.remove(id, e);
+    return v;
+  }
+
+  /** Every key in iteration order (copies). */
+  keys(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let e = this.head; e; e = e.next) out.push(e.key.slice());
+    return out;
+  }
+}
