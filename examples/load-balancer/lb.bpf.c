@@ -83,10 +83,14 @@ struct vip_meta {
 	__u32 flags;
 };
 
+/* One backend of one VIP. The data plane reads addr and family; vip_num and weight record the
+ * control plane's state so that a later `lb apply` can diff against what is running. */
 struct backend {
 	__u32 addr[4];
 	__u8 family;    /* 0 = slot unused */
 	__u8 pad[3];
+	__u32 vip_num;
+	__u32 weight;
 };
 
 struct flow_key {
