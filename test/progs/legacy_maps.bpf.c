@@ -1,3 +1,4 @@
+// bpfkit: check-flags=-DBPFKIT_BTF_MAPS
 // Legacy map definitions: `SEC("maps") struct bpf_map_def`. Compile with -DBPFKIT_BTF_MAPS to get
 // the same programs with BTF-defined maps (libbpf >= 1.0 no longer loads legacy maps, so the
 // kernel-acceptance check in tests uses that variant).
