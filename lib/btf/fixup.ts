@@ -50,8 +50,7 @@ export function fixupBtf(btf: Btf, layout: BtfLayout, input: BtfFixupInput, ctx:
   let nextId = types.length;
   let intId = 0;
   let dummyVarId = 0;
-  const dummyKsymVar = (): number => {
-    if (dummyVarId) return dummyVarId;
+  const intType = (): number => {
     for (let i = 1; i < types.length && !intId; i++) {
       const t = types[i]!;
       if (t.kind === BtfKind.Int && t.size === 4 && t.bits === 32 && t.bitOffset === 0) intId = i;
@@ -66,6 +65,11 @@ export function fixupBtf(btf: Btf, layout: BtfLayout, input: BtfFixupInput, ctx:
       newTypes.push(rec);
       intId = nextId++;
     }
+    return intId;
+  };
+  const dummyKsymVar = (): number => {
+    if (dummyVarId) return dummyVarId;
+    intType();
     const rec = new Uint8Array(16);
     const d = new DataView(rec.buffer);
     d.setUint32(0, addString('dummy_ksym'), true);
@@ -111,12 +115,27 @@ export function fixupBtf(btf: Btf, layout: BtfLayout, input: BtfFixupInput, ctx:
       for (let i = 0; i < vars.length; i++) {
         const v = vars[i]!;
         const vt = types[v.type]!;
-        let size: number;
+        let size = 0;
         if (vt.kind === BtfKind.Func) {
           v.type = dummyKsymVar();
           size = 4;
+        } else if (vt.kind === BtfKind.Var) {
+          // Extern VARs are resolved by the loader; the kernel only takes allocated globals.
+          const vrec = layout.recordOffset[vt.id]!;
+          if (vt.linkage === VarLinkage.GlobalExtern) {
+            vt.linkage = VarLinkage.GlobalAllocated;
+            dv.setUint32(vrec + 12, VarLinkage.GlobalAllocated, true);
+          }
+          let sz = btf.sizeof(vt.type);
+          if (sz === undefined || sz === 0) {
+            // Typeless ksym (`extern const void sym __ksym`): give it an int type.
+            vt.type = intType();
+            dv.setUint32(vrec + 8, vt.type, true);
+            sz = 4;
+          }
+          size = sz;
         } else {
-          size = btf.sizeof(v.type) ?? v.size;
+          fail(`DATASEC ${t.name} entry of type ${v.type} is neither a VAR nor a FUNC`, id);
         }
         const align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
         off = (off + align - 1) & ~(align - 1);

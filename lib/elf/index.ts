@@ -123,6 +123,7 @@ class ObjectParser {
     this.readDataMaps();
     this.readBtfMaps();
     this.readLegacyMaps();
+    for (const m of this.dataMaps.values()) this.maps.push(m);
     this.readFunctions();
     for (const cs of this.code.values()) this.relocateSection(cs);
     this.readMapValues();
