@@ -7,6 +7,7 @@
  */
 import type { MapSpec } from '../../lib/spec/index.js';
 import { MapFlag } from '../../lib/spec/index.js';
+import { Region } from '../memory/index.js';
 import { Errno, SimMap, readU32, roundUp8, u32Bytes, type SimMapOptions } from './base.js';
 
 export class ArrayMap extends SimMap {
@@ -16,6 +17,8 @@ export class ArrayMap extends SimMap {
   /** views[cpu][index]: live valueSize-byte views handed to programs. */
   protected readonly views: Uint8Array[][];
   readonly percpu: boolean;
+  /** One region per storage buffer (per CPU for per-CPU arrays). */
+  readonly regions: Region[];
 
   constructor(spec: MapSpec, opts: SimMapOptions, percpu = false) {
     super(spec, opts);
@@ -33,6 +36,15 @@ export class ArrayMap extends SimMap {
       for (let i = 0; i < spec.maxEntries; i++) vs.push(buf.subarray(i * this.stride, i * this.stride + spec.valueSize));
       this.views.push(vs);
     }
+    this.regions = this.storage.map((buf, c) => {
+      const single = spec.maxEntries === 1;
+      const r = this.space
+        .allocate(this.valueKind(), spec.globalData ? `global data ${spec.name}` : `map ${spec.name} values${percpu ? ` cpu ${c}` : ''}`)
+        .setBytes(buf, 0, single ? spec.valueSize : this.stride * spec.maxEntries)
+        .configure(this.valuePerm, null, single ? 0 : this.stride, single ? 0 : spec.valueSize);
+      r.owner = this;
+      return r;
+    });
     if (spec.initialData && !percpu) this.storage[0]!.set(spec.initialData.subarray(0, Math.min(spec.initialData.length, spec.valueSize)));
   }
 
@@ -50,6 +62,20 @@ export class ArrayMap extends SimMap {
     const idx = readU32(kb, koff);
     if (idx >= this.info.maxEntries) return null;
     return this.views[this.percpu ? cpu : 0]![idx]!;
+  }
+
+  override progLookupRegion(kb: Uint8Array, koff: number, cpu: number): Region | null {
+    const idx = readU32(kb, koff);
+    if (idx >= this.info.maxEntries) return null;
+    this.refOffset = idx * this.stride;
+    return this.regions[this.percpu ? cpu : 0]!;
+  }
+
+  /** Region and offset (in refOffset) of element `index` — ld_imm64 map value pointers. */
+  elementRegion(index: number, cpu = 0): Region | null {
+    if (index >= this.info.maxEntries) return null;
+    this.refOffset = index * this.stride;
+    return this.regions[this.percpu ? cpu : 0]!;
   }
 
   progLookupPercpu(kb: Uint8Array, koff: number, cpu: number): Uint8Array | null {

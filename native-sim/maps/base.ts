@@ -7,7 +7,29 @@
 import type { BackendEventReader, BackendMap, BatchResult, MapInfo } from '../../lib/backend.js';
 import { MapError, NotSupportedError, type MapErrorCode } from '../../lib/errors.js';
 import type { MapSpec } from '../../lib/spec/index.js';
+import { AddressSpace, Region, RegionFlag, RegionKind } from '../memory/index.js';
 import { allocMapId, pinObject, registerMap, unpinObject } from './registry.js';
+
+/**
+ * Regions of deleted elements are released only after the program run in progress ends (an RCU
+ * grace period): a program may still use a pointer it looked up before deleting the element.
+ */
+let runDepth = 0;
+const graveyard: { space: AddressSpace; region: Region }[] = [];
+
+export function enterRun(): void {
+  runDepth++;
+}
+export function leaveRun(): void {
+  if (--runDepth > 0) return;
+  runDepth = 0;
+  for (const g of graveyard) g.space.release(g.region);
+  graveyard.length = 0;
+}
+export function retireRegion(space: AddressSpace, region: Region): void {
+  if (runDepth > 0) graveyard.push({ space, region });
+  else space.release(region);
+}
 
 export const enum Errno {
   EPERM = 1,
@@ -39,6 +61,8 @@ export interface SimMapOptions {
   nCpus: number;
   /** Whether a (simulated) interface with this ifindex exists: devmap targets. */
   ifindexExists?: (ifindex: number) => boolean;
+  /** The emulator's address space: values handed to programs become checked regions in it. */
+  space?: AddressSpace;
 }
 
 const ERRNO_CODE: Record<number, MapErrorCode> = {
@@ -128,6 +152,12 @@ export abstract class SimMap implements BackendMap {
   readonly spec: MapSpec;
   readonly nCpus: number;
   readonly opts: SimMapOptions;
+  readonly space: AddressSpace;
+  /** Offset within the region returned by the last `progLookupRegion`. */
+  refOffset = 0;
+  /** Program write permission of value regions (BPF_F_RDONLY_PROG makes them read-only). */
+  protected readonly valuePerm: number;
+  private viewRegions: WeakMap<Uint8Array, Region> | null = null;
   protected frozen = false;
   protected closed = false;
   /** Set when the memory model hands out a writable mmap; blocks freeze like the kernel. */
@@ -137,6 +167,8 @@ export abstract class SimMap implements BackendMap {
     this.spec = spec;
     this.nCpus = opts.nCpus;
     this.opts = opts;
+    this.space = opts.space ?? new AddressSpace();
+    this.valuePerm = spec.flags & (1 << 7) ? RegionFlag.Read : RegionFlag.Read | RegionFlag.Write;
     this.info = {
       name: spec.name,
       type: spec.type,
@@ -171,6 +203,43 @@ export abstract class SimMap implements BackendMap {
   }
 
   // ---- program-side API (helpers) -----------------------------------------------------------
+
+  /** Region kind of this map's values (global data maps say so in fault messages). */
+  protected valueKind(): RegionKind {
+    return this.spec.globalData ? RegionKind.GlobalData : RegionKind.MapValue;
+  }
+
+  /** A region over a value view (cached per view); used by maps without their own layout. */
+  protected regionForView(view: Uint8Array): Region {
+    this.viewRegions ??= new WeakMap();
+    let r = this.viewRegions.get(view);
+    if (r === undefined) {
+      r = this.space.add(this.valueKind(), `map ${this.info.name} value`, view, this.valuePerm);
+      r.owner = this;
+      this.viewRegions.set(view, r);
+    }
+    return r;
+  }
+
+  /** Release the region of a value view that left the map (deferred while a run is active). */
+  protected retireView(view: Uint8Array): void {
+    const r = this.viewRegions?.get(view);
+    if (r !== undefined) {
+      this.viewRegions!.delete(view);
+      retireRegion(this.space, r);
+    }
+  }
+
+  /**
+   * map_lookup_elem for programs: the region holding the value (offset in `refOffset`) or null.
+   * Default: a region per value view.
+   */
+  progLookupRegion(kb: Uint8Array, koff: number, cpu: number): Region | null {
+    const v = this.progLookup(kb, koff, cpu);
+    if (v === null) return null;
+    this.refOffset = 0;
+    return this.regionForView(v);
+  }
 
   /** Live value view for the key at `kb[koff..]`, or null (map_lookup_elem). */
   abstract progLookup(kb: Uint8Array, koff: number, cpu: number): Uint8Array | null;

@@ -10,7 +10,8 @@
  * except through such stale pointers).
  */
 import type { MapSpec } from '../../lib/spec/index.js';
-import { Errno, SimMap, keyIdentity, roundUp8, type SimMapOptions } from './base.js';
+import { type Region, RegionKind } from '../memory/index.js';
+import { Errno, SimMap, keyIdentity, retireRegion, roundUp8, type SimMapOptions } from './base.js';
 
 export interface HashEntry {
   key: Uint8Array;
@@ -22,6 +23,8 @@ export interface HashEntry {
   next: HashEntry | null;
   lruPrev: HashEntry | null;
   lruNext: HashEntry | null;
+  /** The value's region, created on the first program lookup. */
+  region: Region | null;
 }
 
 export interface HashOptions {
@@ -98,13 +101,17 @@ export class HashMap extends SimMap {
     const store = new Uint8Array(this.stride * this.slots);
     const views: Uint8Array[] = [];
     for (let c = 0; c < this.slots; c++) views.push(store.subarray(c * this.stride, c * this.stride + this.info.valueSize));
-    return { key: kb.slice(koff, koff + ks), store, views, prev: null, next: null, lruPrev: null, lruNext: null };
+    return { key: kb.slice(koff, koff + ks), store, views, prev: null, next: null, lruPrev: null, lruNext: null, region: null };
   }
 
   private remove(id: number | string, e: HashEntry): void {
     this.table.delete(id);
     this.unlink(e);
     if (this.lru) this.lruUnlink(e);
+    if (e.region !== null) {
+      retireRegion(this.space, e.region);
+      e.region = null;
+    }
   }
 
   // ---- core operations (return 0 / -errno) ----------------------------------------------------
@@ -163,6 +170,25 @@ export class HashMap extends SimMap {
     if (e === undefined) return null;
     if (this.lru) this.touch(e);
     return this.percpu ? e.views[cpu]! : e.views[0]!;
+  }
+
+  override progLookupRegion(kb: Uint8Array, koff: number, cpu: number): Region | null {
+    const e = this.table.get(keyIdentity(kb, koff, this.info.keySize));
+    if (e === undefined) return null;
+    if (this.lru) this.touch(e);
+    let r = e.region;
+    if (r === null) {
+      const kind: RegionKind = this.valueKind();
+      if (this.percpu) {
+        r = this.space.allocate(kind, `map ${this.info.name} value`).setBytes(e.store).configure(this.valuePerm, null, this.stride, this.info.valueSize);
+      } else {
+        r = this.space.add(kind, `map ${this.info.name} value`, e.views[0]!, this.valuePerm);
+      }
+      r.owner = this;
+      e.region = r;
+    }
+    this.refOffset = this.percpu ? cpu * this.stride : 0;
+    return r;
   }
 
   progUpdate(kb: Uint8Array, koff: number, vb: Uint8Array, voff: number, flags: number, cpu: number): number {

@@ -80,7 +80,10 @@ export class LpmTrieMap extends SimMap {
     const plen = readU32(kb, koff);
     if (plen > this.maxPrefixlen) return -Errno.EINVAL;
     const id = this.ident(kb, koff, plen);
-    if (!this.entries.delete(id)) return -Errno.ENOENT;
+    const e = this.entries.get(id);
+    if (!e) return -Errno.ENOENT;
+    this.entries.delete(id);
+    this.retireView(e.value);
     const n = (this.lens.get(plen) ?? 1) - 1;
     if (n === 0) this.lens.delete(plen);
     else this.lens.set(plen, n);

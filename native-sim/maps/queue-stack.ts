@@ -75,7 +75,7 @@ export class QueueStackMap extends SimMap {
     const r = this.push(value, 0, flags);
     if (r < 0) this.fail('push', -r, r === -Errno.E2BIG ? `full: max_entries ${this.info.maxEntries} (pass BPF_EXIST to overwrite the oldest)` : undefined);
   }
-  delete(): void {
+  delete(_key?: Uint8Array): void {
     this.fail('delete', Errno.EINVAL, 'queue/stack maps support push/pop/peek only');
   }
   nextKey(): Uint8Array | undefined {

@@ -163,7 +163,7 @@ export class RingBufMap extends SimMap {
   update(): void {
     this.fail('update', Errno.EINVAL, 'ring buffers are written by programs');
   }
-  delete(): void {
+  delete(_key?: Uint8Array): void {
     this.fail('delete', Errno.EINVAL);
   }
   nextKey(): Uint8Array | undefined {
