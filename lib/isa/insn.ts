@@ -72,41 +72,48 @@ export function splitImm64(value: bigint): [number, number] {
 }
 
 /**
- * Why an instruction's fields are not a valid encoding, or null if they are. Checks the opcode,
- * register numbers and the fields that select an operation (`off` of div/mod/mov, `imm` of
- * end/atomic, `src` of ld_imm64/call). Reserved fields that the kernel verifier rejects but that do
- * not change the meaning are left to the verifier.
+ * Why an instruction's fields are not a valid encoding, or null if they are. The rules are the
+ * kernel verifier's encoding checks: known opcode, registers r0..r10 where a register is used,
+ * the fields that select an operation (`off` of sdiv/smod/movsx/addr_space_cast, `imm` of
+ * end/atomic, `src` of ld_imm64/call) and reserved fields that must be zero. `callx` (JMP|CALL|X,
+ * register in dst) is accepted as RFC 9669 defines it. Value checks (shift amounts, jump targets,
+ * register liveness) are the verifier's business, not the codec's.
  */
 export function invalidReason(code: number, dst: number, src: number, off: number, imm: number): string | null {
   if (code < 0 || code > 0xff || (code | 0) !== code) return `invalid opcode ${code}`;
   if (dst < 0 || dst > 10 || (dst | 0) !== dst) return `invalid dst register r${dst}`;
+  if (src < 0 || src > 15 || (src | 0) !== src) return `invalid src register r${src}`;
   const cls = code & Mask.CLASS;
-  const checkSrcReg = !(code === Op.LD_IMM64 || code === Op.CALL);
-  if (checkSrcReg && (src < 0 || src > 10 || (src | 0) !== src)) return `invalid src register r${src}`;
   switch (cls) {
     case Class.LD: {
       if (code === Op.LD_IMM64) {
-        if (src < 0 || src > 6 || (src | 0) !== src) return `invalid ld_imm64 src ${src}`;
-        return null;
+        if (src > 6) return `invalid ld_imm64 src ${src}`;
+        return off !== 0 ? reserved('ld_imm64', 'off') : null;
       }
       const mode = code & Mask.MODE;
-      if ((mode === Mode.ABS || mode === Mode.IND) && (code & Mask.SIZE) !== Size.DW) return null;
-      return unknown(code);
+      if ((mode !== Mode.ABS && mode !== Mode.IND) || (code & Mask.SIZE) === Size.DW) return unknown(code);
+      if (mode === Mode.IND && src > 10) return `invalid src register r${src}`;
+      if (dst !== 0) return reserved('ld_abs/ld_ind', 'dst');
+      if (off !== 0) return reserved('ld_abs/ld_ind', 'off');
+      if (mode === Mode.ABS && src !== 0) return reserved('ld_abs', 'src');
+      return null;
     }
     case Class.LDX: {
       const mode = code & Mask.MODE;
-      if (mode === Mode.MEM) return null;
-      if (mode === Mode.MEMSX && (code & Mask.SIZE) !== Size.DW) return null;
-      return unknown(code);
+      if (!(mode === Mode.MEM || (mode === Mode.MEMSX && (code & Mask.SIZE) !== Size.DW))) return unknown(code);
+      if (src > 10) return `invalid src register r${src}`;
+      return imm !== 0 ? reserved('ldx', 'imm') : null;
     }
     case Class.ST:
-      return (code & Mask.MODE) === Mode.MEM ? null : unknown(code);
+      if ((code & Mask.MODE) !== Mode.MEM) return unknown(code);
+      return src !== 0 ? reserved('st', 'src') : null;
     case Class.STX: {
       const mode = code & Mask.MODE;
-      if (mode === Mode.MEM) return null;
-      if (mode !== Mode.ATOMIC) return unknown(code);
-      const size = code & Mask.SIZE;
+      if (mode !== Mode.MEM && mode !== Mode.ATOMIC) return unknown(code);
+      if (src > 10) return `invalid src register r${src}`;
+      if (mode === Mode.MEM) return imm !== 0 ? reserved('stx', 'imm') : null;
       if (imm === AtomicOp.LOAD_ACQ || imm === AtomicOp.STORE_REL) return null;
+      const size = code & Mask.SIZE;
       if (size !== Size.W && size !== Size.DW) return `invalid atomic size in opcode 0x${hex2(code)}`;
       switch (imm) {
         case AtomicOp.ADD: case AtomicOp.OR: case AtomicOp.AND: case AtomicOp.XOR:
@@ -121,27 +128,32 @@ export function invalidReason(code: number, dst: number, src: number, off: numbe
     case Class.ALU64: {
       const op = code & Mask.OP;
       const x = (code & Mask.SRC) === Source.X;
-      switch (op) {
-        case AluOp.NEG:
-          return x ? unknown(code) : null;
-        case AluOp.END:
-          if (cls === Class.ALU64 && x) return unknown(code);
-          return imm === 16 || imm === 32 || imm === 64 ? null : `invalid byte swap width ${imm}`;
-        case AluOp.DIV:
-        case AluOp.MOD:
-          return off === 0 || off === 1 ? null : `invalid ${op === AluOp.DIV ? 'div' : 'mod'} offset ${off}`;
-        case AluOp.MOV:
-          if (off === 0) return null;
-          if (x && (off === 8 || off === 16 || (off === 32 && cls === Class.ALU64))) return null;
-          // addr_space_cast (arena pointers): ALU64 MOV X, off 1, imm 1 (to kernel) or 1 << 16 (to user).
-          if (x && off === 1 && cls === Class.ALU64) return imm === 1 || imm === 0x10000 ? null : `invalid addr_space_cast ${imm}`;
-          return `invalid mov offset ${off}`;
-        case 0xe0:
-        case 0xf0:
-          return unknown(code);
-        default:
-          return null;
+      const is64 = cls === Class.ALU64;
+      if (op > AluOp.END) return unknown(code);
+      if (x && src > 10) return `invalid src register r${src}`;
+      if (op === AluOp.NEG) {
+        if (x) return unknown(code);
+        if (src !== 0 || off !== 0 || imm !== 0) return reserved('neg', src !== 0 ? 'src' : off !== 0 ? 'off' : 'imm');
+        return null;
       }
+      if (op === AluOp.END) {
+        if (is64 && x) return unknown(code);
+        if (imm !== 16 && imm !== 32 && imm !== 64) return `invalid byte swap width ${imm}`;
+        if (src !== 0 || off !== 0) return reserved('end', src !== 0 ? 'src' : 'off');
+        return null;
+      }
+      if (!x && src !== 0) return reserved('alu', 'src');
+      if (op === AluOp.MOV) {
+        if (!x) return off !== 0 ? `invalid mov offset ${off}` : null;
+        // addr_space_cast (arena pointers): ALU64 MOV X, off 1, imm 1 (to kernel) or 1 << 16 (to user).
+        if (is64 && off === 1) return imm === 1 || imm === 0x10000 ? null : `invalid addr_space_cast ${imm}`;
+        if (!(off === 0 || off === 8 || off === 16 || (off === 32 && is64))) return `invalid mov offset ${off}`;
+        return imm !== 0 ? reserved('mov', 'imm') : null;
+      }
+      if (off !== 0 && !(off === 1 && (op === AluOp.DIV || op === AluOp.MOD))) {
+        return op === AluOp.DIV || op === AluOp.MOD ? `invalid ${op === AluOp.DIV ? 'div' : 'mod'} offset ${off}` : reserved('alu', 'off');
+      }
+      return x && imm !== 0 ? reserved('alu', 'imm') : null;
     }
     default: {
       // JMP, JMP32
@@ -150,25 +162,44 @@ export function invalidReason(code: number, dst: number, src: number, off: numbe
       const j32 = cls === Class.JMP32;
       switch (op) {
         case JmpOp.JA:
-          return x ? unknown(code) : null;
+          if (x) return unknown(code);
+          if (dst !== 0 || src !== 0) return reserved(j32 ? 'gotol' : 'ja', dst !== 0 ? 'dst' : 'src');
+          if (j32 ? off !== 0 : imm !== 0) return reserved(j32 ? 'gotol' : 'ja', j32 ? 'off' : 'imm');
+          return null;
         case JmpOp.CALL:
           if (j32) return unknown(code);
-          if (x) return null;
-          return src === CallSrc.HELPER || src === CallSrc.PSEUDO_CALL || src === CallSrc.KFUNC
-            ? null
-            : `invalid call src ${src}`;
+          if (x) {
+            if (src !== 0 || off !== 0 || imm !== 0) return reserved('callx', src !== 0 ? 'src' : off !== 0 ? 'off' : 'imm');
+            return null;
+          }
+          if (src !== CallSrc.HELPER && src !== CallSrc.PSEUDO_CALL && src !== CallSrc.KFUNC) return `invalid call src ${src}`;
+          if (dst !== 0) return reserved('call', 'dst');
+          if (off !== 0 && src !== CallSrc.KFUNC) return reserved('call', 'off');
+          return null;
         case JmpOp.EXIT:
-          return j32 || x ? unknown(code) : null;
+          if (j32 || x) return unknown(code);
+          if (dst !== 0 || src !== 0 || off !== 0 || imm !== 0) return reserved('exit', dst !== 0 ? 'dst' : src !== 0 ? 'src' : off !== 0 ? 'off' : 'imm');
+          return null;
         case JmpOp.JCOND:
           if (j32 || x) return unknown(code);
-          return src === 0 ? null : `invalid jcond src ${src}`;
+          if (src !== 0) return `invalid jcond src ${src}`;
+          if (dst !== 0 || imm !== 0) return reserved('may_goto', dst !== 0 ? 'dst' : 'imm');
+          return null;
         case 0xf0:
           return unknown(code);
         default:
-          return null;
+          if (x) {
+            if (src > 10) return `invalid src register r${src}`;
+            return imm !== 0 ? reserved('jmp', 'imm') : null;
+          }
+          return src !== 0 ? reserved('jmp', 'src') : null;
       }
     }
   }
+}
+
+function reserved(what: string, field: string): string {
+  return `${what} uses reserved field ${field} (must be 0)`;
 }
 
 function unknown(code: number): string {
