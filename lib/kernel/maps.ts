@@ -12,6 +12,7 @@ import {
   Attr, BpfCmd, MapBatchOff, MapCreateOff, MapElemOff, MapInfoOff, objName, readCString,
 } from './attr.js';
 import { Errno, Mmap, type BpfSys } from './binding.js';
+import { openEventReader } from './events.js';
 import { bpfError, closeFd, mapError, objGet, objInfo, objPin, possibleCpus, sys } from './sys.js';
 
 /** Map types whose values are per-CPU (`possibleCpus * roundUp(valueSize, 8)` bytes). */
@@ -147,17 +148,6 @@ export function mapInfoFromFd(fd: number, op = 'map info'): MapInfo {
 export function mapBtfId(fd: number): number {
   const info = objInfo('map info', fd, MapInfoOff.Size);
   return new DataView(info.buffer, info.byteOffset).getUint32(MapInfoOff.BtfId, true);
-}
-
-/**
- * Opens a ring buffer / perf event array reader for a map. lib/kernel/events.ts installs it
- * (`setEventReaderFactory`) when it is loaded by the backend.
- */
-export type EventReaderFactory = (map: KernelMap) => BackendEventReader;
-let eventReaderFactory: EventReaderFactory | undefined;
-
-export function setEventReaderFactory(f: EventReaderFactory): void {
-  eventReaderFactory = f;
 }
 
 const BAD_FD = 0xffffffff;
@@ -428,10 +418,7 @@ export class KernelMap implements BackendMap {
     if (this.info.type !== 'ringbuf' && this.info.type !== 'perf_event_array') {
       throw new ArgumentError(`open reader on map ${this.info.name}: only ringbuf and perf_event_array maps have readers (map is ${this.info.type})`);
     }
-    if (!eventReaderFactory) {
-      throw new NotSupportedError('event readers', `open reader on map ${this.info.name}: the kernel event reader module is not loaded`);
-    }
-    return eventReaderFactory(this);
+    return openEventReader(this);
   }
 
   close(): void {

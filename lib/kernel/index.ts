@@ -1,0 +1,24 @@
+/**
+ * The kernel backend: real bpf(2) through the bpf_sys N-API shim.
+ * `createKernelBackend()` throws NotSupportedError (listing every addon path tried) when the
+ * addon cannot load; `probeKernel()` says whether the backend can work here and why not.
+ */
+import type { Backend } from '../backend.js';
+import { probe, type ProbeResult } from './binding.js';
+import { KernelBackend } from './backend.js';
+
+export { KernelBackend, KernelSession, DEFAULT_PIN_ROOT } from './backend.js';
+export { KernelMap } from './maps.js';
+export { KernelProgram } from './programs.js';
+export { addonPaths, loadBinding, probe } from './binding.js';
+export type { BpfSys, ProbeResult } from './binding.js';
+
+/** A kernel Backend. `reason` is recorded on the backend (e.g. why `auto` picked it). */
+export function createKernelBackend(reason?: string): Backend {
+  return new KernelBackend(reason);
+}
+
+/** Can the kernel backend work here? The addon loads and a harmless bpf(2) call succeeds. */
+export function probeKernel(): ProbeResult {
+  return probe();
+}
