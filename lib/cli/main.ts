@@ -29,6 +29,9 @@ export interface CommandEntry {
 export const COMMANDS: Record<string, CommandEntry> = {
   disasm: { summary: 'disassemble the programs of an object (llvm-objdump syntax)', load: () => import('./commands/disasm.js') },
   inspect: { summary: 'show license, programs and maps of an object', load: () => import('./commands/inspect.js') },
+  link: { summary: 'list the kernel\'s BPF links (link list [--json])', load: () => import('./commands/link.js') },
+  map: { summary: 'list kernel maps; dump/lookup/update/delete a pinned map', load: () => import('./commands/map.js') },
+  prog: { summary: 'list the kernel\'s BPF programs (prog list [--json])', load: () => import('./commands/prog.js') },
 };
 // ──────────────────────────────────────────────────────────────────────────────────────────────
 
