@@ -353,6 +353,7 @@ export function analyze(program: EngineProgram, helpers: HelperTable): Analysis 
     const code = a.code[pc]!;
     const why = invalidReason(code, a.dst[pc]!, a.src[pc]!, a.off[pc]!, a.imm[pc]!);
     if (why !== null) fail(pc, why);
+    if (code === 0xbf && a.off[pc] === 1) fail(pc, 'addr_space_cast (arena pointers) is not supported by the emulator');
     if (code === 0x18) {
       if (pc + 1 >= n) fail(pc, 'ld_imm64 is truncated (missing second slot)');
       const o = (pc + 1) * 8;

@@ -1,0 +1,430 @@
+/**
+ * The JIT (default engine): compiles a program to one JavaScript function.
+ *
+ * Shape of the generated code (see `source` / `bpfkit run --dump-js`):
+ *
+ *     return function run(vm, pc) {            // factory params: M (region table), T (vm.tmp), ...
+ *       let r0l = 0, r0h = 0, r1l = RG[..], ...  // each 64-bit register = two int32 locals
+ *       let B = vm.budget;                      // instruction budget, charged per basic block
+ *       for (;;) switch (pc) {
+ *         case 0: if (B < 5) budget fault; B -= 5; ...straight-line code...
+ *         case 7: ...                            // one case per basic block; fallthrough = next block
+ *       }
+ *     }
+ *
+ * Memory accesses are inlined with a fast path that looks the region up by the pointer's high
+ * word, checks the window and the Fast{Read,Write} bit, and uses the region's DataView; anything
+ * else (hooks, element strides, faults) goes to the shared slow path in native-sim/engine.ts, so
+ * both engines have one definition of memory semantics. Helpers, budget, frames, tail calls and
+ * faults behave exactly as in the interpreter (the differential tests check it).
+ */
+import {
+  FUNC_TAG, HI, LO, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_LIMIT, REGION_TAG, RegionFlag, STACK_SIZE, TAIL_CALL_ID,
+  analyze, atomicSlow, budgetFault, callxFault, depthFault, ldAbsSlow, loadSlow, makeFault, storeSlow,
+  type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
+} from '../engine.js';
+import { CodeBuilder } from './builder.js';
+import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
+
+/** Saved words per frame in vm-owned call stacks: r6..r10 (10 halves) + return slot. */
+const FRAME_WORDS = 11;
+
+const callStacks = new WeakMap<Vm, Int32Array>();
+function callStackOf(vm: Vm): Int32Array {
+  let cs = callStacks.get(vm);
+  if (cs === undefined) {
+    cs = new Int32Array(MAX_FRAMES * FRAME_WORDS);
+    callStacks.set(vm, cs);
+  }
+  return cs;
+}
+
+const RT = {
+  loadSlow, storeSlow, atomicSlow, ldAbsSlow, budgetFault, depthFault, callxFault, callStackOf,
+  mul64, udiv64, umod64, sdiv64, smod64, shift64, bswap32,
+  badPc(vm: Vm, pc: number): never {
+    throw makeFault(vm, pc, `jump to slot ${pc}, which is not the start of a basic block`);
+  },
+};
+
+function sizeOf(code: number): number {
+  switch (code & 0x18) {
+    case 0x00: return 4;
+    case 0x08: return 2;
+    case 0x10: return 1;
+    default: return 8;
+  }
+}
+
+const lo = (r: number): string => `r${r}l`;
+const hi = (r: number): string => `r${r}h`;
+
+class JitProgram implements CompiledProgram {
+  readonly engine = 'jit' as const;
+  readonly program: EngineProgram;
+  readonly analysis: Analysis;
+  readonly source: string;
+  private readonly fn: (vm: Vm, pc: number) => void;
+
+  constructor(program: EngineProgram, helpers: HelperTable) {
+    this.program = program;
+    this.analysis = analyze(program, helpers);
+    const b = generate(this, this.analysis, helpers);
+    this.source = b.dump();
+    this.fn = b.build<(vm: Vm, pc: number) => void>();
+  }
+
+  exec(vm: Vm, pc: number): void {
+    this.fn(vm, pc);
+  }
+}
+
+function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuilder {
+  const b = new CodeBuilder();
+  b.param('self', self);
+  b.param('RT', RT);
+  b.param('F', A.funcStart);
+  const n = A.n;
+  let usesCalls = false;
+  let usesMayGoto = false;
+  for (let pc = 0; pc < n; pc++) {
+    if (A.inner[pc]) continue;
+    const c = A.code[pc]!;
+    if (c === 0x8d || (c === 0x85 && A.src[pc] === 1)) usesCalls = true;
+    if (c === 0xe5) usesMayGoto = true;
+  }
+  const TAG = REGION_TAG;
+  b.line('return function run(vm, pc) {');
+  b.indent();
+  b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
+  const regInit: string[] = ['r0l = 0', 'r0h = 0'];
+  for (let i = 1; i <= 5; i++) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
+  for (let i = 6; i <= 9; i++) regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
+  regInit.push(`r10l = ${STACK_SIZE}`, `r10h = ${TAG} | vm.stack[vm.depth].id`);
+  b.line(`let ${regInit.join(', ')};`);
+  b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
+  b.line(`const base = vm.depth;`);
+  if (usesCalls) b.line(`const CS = RT.callStackOf(vm);`);
+  if (usesMayGoto) b.line(`vm.mayGoto[base] = ${MAY_GOTO_LIMIT};`);
+
+  const exitSeq = (): void => {
+    if (usesCalls) {
+      b.block('if (vm.depth === base)', () => {
+        b.line(`RG[${LO}] = r0l; RG[${HI}] = r0h; vm.budget = B; return;`);
+      });
+      b.line(`t = vm.depth - 1; o = t * ${FRAME_WORDS};`);
+      const rs: string[] = [];
+      for (let i = 6; i <= 10; i++) rs.push(`${lo(i)} = CS[o + ${2 * (i - 6)}]`, `${hi(i)} = CS[o + ${2 * (i - 6) + 1}]`);
+      b.line(`${rs.join('; ')};`);
+      b.line(`pc = CS[o + 10]; vm.depth = t; continue;`);
+    } else {
+      b.line(`RG[${LO}] = r0l; RG[${HI}] = r0h; vm.budget = B; return;`);
+    }
+  };
+
+  const callSeq = (pc: number, targetExpr: string): void => {
+    b.line(`if (vm.depth + 1 >= ${MAX_FRAMES}) RT.depthFault(vm, ${pc});`);
+    const ss: string[] = [`o = vm.depth * ${FRAME_WORDS}`];
+    for (let i = 6; i <= 10; i++) ss.push(`CS[o + ${2 * (i - 6)}] = ${lo(i)}`, `CS[o + ${2 * (i - 6) + 1}] = ${hi(i)}`);
+    ss.push(`CS[o + 10] = ${pc + 1}`);
+    b.line(`${ss.join('; ')};`);
+    b.line(`vm.depth++; r10l = ${STACK_SIZE}; r10h = ${TAG} | vm.stack[vm.depth].id;`);
+    if (usesMayGoto) b.line(`vm.mayGoto[vm.depth] = ${MAY_GOTO_LIMIT};`);
+    b.line(`pc = ${targetExpr}; continue;`);
+  };
+
+  /** Emit a checked load of `size` bytes at (h, a) into dst (a already computed). */
+  const emitLoad = (pc: number, dst: number, hExpr: string, size: number, sx: boolean): void => {
+    let fast: string;
+    switch (size) {
+      case 1: fast = `${lo(dst)} = R.view.${sx ? 'getInt8' : 'getUint8'}(a); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`; break;
+      case 2: fast = `${lo(dst)} = R.view.${sx ? 'getInt16' : 'getUint16'}(a, true); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`; break;
+      case 4: fast = `${lo(dst)} = R.view.getInt32(a, true); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`; break;
+      default: fast = `${lo(dst)} = R.view.getInt32(a, true); ${hi(dst)} = R.view.getInt32(a + 4, true);`;
+    }
+    b.line(`t = (${hExpr} ^ ${TAG}) >>> 0;`);
+    b.line(
+      `if (t < M.length && ((R = M[t]).flags & ${RegionFlag.FastRead}) !== 0 && a >= R.start && a + ${size} <= R.end) { ${fast} }`,
+    );
+    b.line(`else { RT.loadSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${sx}); ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
+  };
+
+  const emitStore = (pc: number, hExpr: string, size: number, vl: string, vh: string): void => {
+    let fast: string;
+    switch (size) {
+      case 1: fast = `R.view.setUint8(a, ${vl} & 255);`; break;
+      case 2: fast = `R.view.setUint16(a, ${vl} & 65535, true);`; break;
+      case 4: fast = `R.view.setInt32(a, ${vl}, true);`; break;
+      default: fast = `R.view.setInt32(a, ${vl}, true); R.view.setInt32(a + 4, ${vh}, true);`;
+    }
+    b.line(`t = (${hExpr} ^ ${TAG}) >>> 0;`);
+    b.line(
+      `if (t < M.length && ((R = M[t]).flags & ${RegionFlag.FastWrite}) !== 0 && a >= R.start && a + ${size} <= R.end) { ${fast} }`,
+    );
+    b.line(`else RT.storeSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${vl}, ${vh});`);
+  };
+
+  b.line('for (;;) {');
+  b.indent();
+  b.line('switch (pc) {');
+  b.indent();
+  for (let pc = 0; pc < n; pc++) {
+    if (A.inner[pc]) continue;
+    if (A.leader[pc]) {
+      b.dedent();
+      b.line(`case ${pc}:`);
+      b.indent();
+      const len = A.blockLen[pc]!;
+      b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${pc}); } B -= ${len};`);
+    }
+    const code = A.code[pc]!;
+    const dst = A.dst[pc]!;
+    const src = A.src[pc]!;
+    const off = A.off[pc]!;
+    const imm = A.imm[pc]!;
+    const cls = code & 7;
+    const x = (code & 0x08) !== 0;
+    const dl = lo(dst);
+    const dh = hi(dst);
+    b.line(`// ${pc}: op 0x${code.toString(16).padStart(2, '0')} dst r${dst} src r${src} off ${off} imm ${imm}`);
+    switch (cls) {
+      case 7: { // ALU64
+        const sl = x ? lo(src) : String(imm);
+        const sh = x ? hi(src) : String(imm >> 31);
+        const op = code & 0xf0;
+        switch (op) {
+          case 0x00:
+            b.line(`t = (${dl} >>> 0) + (${sl} >>> 0); ${dh} = (${dh} + ${sh} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+            break;
+          case 0x10:
+            b.line(`t = (${dl} >>> 0) - (${sl} >>> 0); ${dh} = (${dh} - ${sh} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+            break;
+          case 0x20:
+            b.line(`RT.mul64(T, ${dl}, ${dh}, ${sl}, ${sh}); ${dl} = T[0]; ${dh} = T[1];`);
+            break;
+          case 0x30:
+            b.line(`RT.${off === 1 ? 'sdiv64' : 'udiv64'}(T, ${dl}, ${dh}, ${sl}, ${sh}); ${dl} = T[0]; ${dh} = T[1];`);
+            break;
+          case 0x90:
+            b.line(`RT.${off === 1 ? 'smod64' : 'umod64'}(T, ${dl}, ${dh}, ${sl}, ${sh}); ${dl} = T[0]; ${dh} = T[1];`);
+            break;
+          case 0x40: b.line(`${dl} |= ${sl}; ${dh} |= ${sh};`); break;
+          case 0x50: b.line(`${dl} &= ${sl}; ${dh} &= ${sh};`); break;
+          case 0xa0: b.line(`${dl} ^= ${sl}; ${dh} ^= ${sh};`); break;
+          case 0x60: case 0x70: case 0xc0: {
+            const kind = op === 0x60 ? 0 : op === 0x70 ? 1 : 2;
+            if (x) {
+              b.line(`RT.shift64(T, ${kind}, ${dl}, ${dh}, ${sl} & 63); ${dl} = T[0]; ${dh} = T[1];`);
+            } else {
+              const s = imm & 63;
+              if (s === 0) break;
+              if (kind === 0) {
+                if (s < 32) b.line(`${dh} = (${dh} << ${s}) | (${dl} >>> ${32 - s}); ${dl} = ${dl} << ${s};`);
+                else b.line(`${dh} = ${dl} << ${s - 32}; ${dl} = 0;`);
+              } else if (kind === 1) {
+                if (s < 32) b.line(`${dl} = (${dl} >>> ${s}) | (${dh} << ${32 - s}); ${dh} = (${dh} >>> ${s}) | 0;`);
+                else b.line(`${dl} = (${dh} >>> ${s - 32}) | 0; ${dh} = 0;`);
+              } else if (s < 32) b.line(`${dl} = (${dl} >>> ${s}) | (${dh} << ${32 - s}); ${dh} = ${dh} >> ${s};`);
+              else b.line(`${dl} = ${dh} >> ${s - 32}; ${dh} = ${dh} >> 31;`);
+            }
+            break;
+          }
+          case 0x80:
+            b.line(`t = 0 - (${dl} >>> 0); ${dh} = (0 - ${dh} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+            break;
+          case 0xb0:
+            if (off === 0) b.line(`${dl} = ${sl}; ${dh} = ${sh};`);
+            else if (off === 8) b.line(`${dl} = (${sl} << 24) >> 24; ${dh} = ${dl} >> 31;`);
+            else if (off === 16) b.line(`${dl} = (${sl} << 16) >> 16; ${dh} = ${dl} >> 31;`);
+            else b.line(`${dl} = ${sl}; ${dh} = ${dl} >> 31;`);
+            break;
+          default: // 0xd0: ALU64 bswap
+            if (imm === 16) b.line(`${dl} = ((${dl} & 255) << 8) | ((${dl} >>> 8) & 255); ${dh} = 0;`);
+            else if (imm === 32) b.line(`${dl} = RT.bswap32(${dl}); ${dh} = 0;`);
+            else b.line(`t = RT.bswap32(${dl}); ${dl} = RT.bswap32(${dh}); ${dh} = t;`);
+        }
+        break;
+      }
+      case 4: { // ALU32
+        let zext = true;
+        const sl = x ? lo(src) : String(imm);
+        const op = code & 0xf0;
+        switch (op) {
+          case 0x00: b.line(`${dl} = (${dl} + ${sl}) | 0;`); break;
+          case 0x10: b.line(`${dl} = (${dl} - ${sl}) | 0;`); break;
+          case 0x20: b.line(`${dl} = Math.imul(${dl}, ${sl});`); break;
+          case 0x30:
+            if (off === 1) b.line(`${dl} = ${sl} === 0 ? 0 : (${dl} / ${sl}) | 0;`);
+            else b.line(`${dl} = ${sl} === 0 ? 0 : ((${dl} >>> 0) / (${sl} >>> 0)) | 0;`);
+            break;
+          case 0x90:
+            if (off === 1) b.line(`${dl} = ${sl} === 0 ? ${dl} : (${dl} % ${sl}) | 0;`);
+            else b.line(`${dl} = ${sl} === 0 ? ${dl} : ((${dl} >>> 0) % (${sl} >>> 0)) | 0;`);
+            break;
+          case 0x40: b.line(`${dl} |= ${sl};`); break;
+          case 0x50: b.line(`${dl} &= ${sl};`); break;
+          case 0xa0: b.line(`${dl} ^= ${sl};`); break;
+          case 0x60: b.line(`${dl} = ${dl} << (${x ? sl : imm & 31} & 31);`); break;
+          case 0x70: b.line(`${dl} = (${dl} >>> (${x ? sl : imm & 31} & 31)) | 0;`); break;
+          case 0xc0: b.line(`${dl} = ${dl} >> (${x ? sl : imm & 31} & 31);`); break;
+          case 0x80: b.line(`${dl} = (0 - ${dl}) | 0;`); break;
+          case 0xb0:
+            if (off === 0) b.line(`${dl} = ${sl};`);
+            else if (off === 8) b.line(`${dl} = (${sl} << 24) >> 24;`);
+            else b.line(`${dl} = (${sl} << 16) >> 16;`);
+            break;
+          default: // END
+            if (x) {
+              // to big endian: byte swap the low imm bits
+              if (imm === 16) b.line(`${dl} = ((${dl} & 255) << 8) | ((${dl} >>> 8) & 255);`);
+              else if (imm === 32) b.line(`${dl} = RT.bswap32(${dl});`);
+              else {
+                b.line(`t = RT.bswap32(${dl}); ${dl} = RT.bswap32(${dh}); ${dh} = t;`);
+                zext = false;
+              }
+            } else if (imm === 16) b.line(`${dl} = ${dl} & 65535;`);
+            else if (imm === 64) zext = false; // to little endian, 64 bits: no-op
+        }
+        if (zext) b.line(`${dh} = 0;`);
+        break;
+      }
+      case 5: case 6: { // JMP, JMP32
+        const op = code & 0xf0;
+        const tgt = A.target[pc]!;
+        if (op === 0x00) {
+          b.line(`pc = ${tgt}; continue;`);
+          break;
+        }
+        if (op === 0x90) {
+          exitSeq();
+          break;
+        }
+        if (op === 0x80) {
+          if (code === 0x8d) {
+            b.line(`if (${dh} !== ${FUNC_TAG} || (${dl} >>> 0) >= ${n} || F[${dl}] !== 1) RT.callxFault(vm, ${pc}, ${dl}, ${dh});`);
+            callSeq(pc, dl);
+          } else if (src === 1) {
+            callSeq(pc, String(tgt));
+          } else if (imm === TAIL_CALL_ID) {
+            b.block(`if (vm.tailCalls < ${MAX_TAIL_CALLS} && vm.tailCallHook !== null)`, () => {
+              b.line(`vm.pc = ${pc}; vm.budget = B;`);
+              b.line(`P = vm.tailCallHook(vm, r2l, r2h, r3l >>> 0); B = vm.budget;`);
+              b.block('if (P !== null)', () => {
+                b.line(`vm.tailCalls++; RG[${2 + LO}] = r1l; RG[${2 + HI}] = r1h; vm.current = P;`);
+                b.line(`P.exec(vm, 0); vm.current = self; B = vm.budget; r0l = RG[${LO}]; r0h = RG[${HI}];`);
+                exitSeq();
+              });
+            });
+          } else {
+            const h = b.param(`h${imm}`, helpers[imm]);
+            const st: string[] = [];
+            for (let i = 1; i <= 5; i++) st.push(`RG[${2 * i + LO}] = ${lo(i)}`, `RG[${2 * i + HI}] = ${hi(i)}`);
+            b.line(`${st.join('; ')}; RG[0] = 0; RG[1] = 0;`);
+            b.line(`vm.pc = ${pc}; vm.budget = B; ${h}(vm); vm.current = self; B = vm.budget;`);
+            b.line(`r0l = RG[${LO}]; r0h = RG[${HI}];`);
+          }
+          break;
+        }
+        if (op === 0xe0) {
+          b.line(`t = vm.mayGoto[vm.depth]; if (t === 0) { pc = ${tgt}; continue; } vm.mayGoto[vm.depth] = t - 1;`);
+          break;
+        }
+        let cond: string;
+        if (cls === 6) {
+          const sl = x ? lo(src) : String(imm);
+          switch (op) {
+            case 0x10: cond = `${dl} === ${sl}`; break;
+            case 0x50: cond = `${dl} !== ${sl}`; break;
+            case 0x20: cond = `(${dl} >>> 0) > (${sl} >>> 0)`; break;
+            case 0x30: cond = `(${dl} >>> 0) >= (${sl} >>> 0)`; break;
+            case 0xa0: cond = `(${dl} >>> 0) < (${sl} >>> 0)`; break;
+            case 0xb0: cond = `(${dl} >>> 0) <= (${sl} >>> 0)`; break;
+            case 0x40: cond = `(${dl} & ${sl}) !== 0`; break;
+            case 0x60: cond = `${dl} > ${sl}`; break;
+            case 0x70: cond = `${dl} >= ${sl}`; break;
+            case 0xc0: cond = `${dl} < ${sl}`; break;
+            default: cond = `${dl} <= ${sl}`; break;
+          }
+        } else {
+          const sl = x ? lo(src) : String(imm);
+          const sh = x ? hi(src) : String(imm >> 31);
+          const ucmp = (rel: string): string =>
+            `((${dh} >>> 0) ${rel[0]} (${sh} >>> 0) || (${dh} === ${sh} && (${dl} >>> 0) ${rel} (${sl} >>> 0)))`;
+          const scmp = (rel: string): string =>
+            `(${dh} ${rel[0]} ${sh} || (${dh} === ${sh} && (${dl} >>> 0) ${rel} (${sl} >>> 0)))`;
+          switch (op) {
+            case 0x10: cond = `${dl} === ${sl} && ${dh} === ${sh}`; break;
+            case 0x50: cond = `${dl} !== ${sl} || ${dh} !== ${sh}`; break;
+            case 0x20: cond = ucmp('>'); break;
+            case 0x30: cond = ucmp('>='); break;
+            case 0xa0: cond = ucmp('<'); break;
+            case 0xb0: cond = ucmp('<='); break;
+            case 0x40: cond = `(${dl} & ${sl}) !== 0 || (${dh} & ${sh}) !== 0`; break;
+            case 0x60: cond = scmp('>'); break;
+            case 0x70: cond = scmp('>='); break;
+            case 0xc0: cond = scmp('<'); break;
+            default: cond = scmp('<='); break;
+          }
+        }
+        b.line(`if (${cond}) { pc = ${tgt}; continue; }`);
+        break;
+      }
+      case 0: { // LD
+        if (code === 0x18) {
+          b.line(`${dl} = ${A.imm64Lo[pc]}; ${dh} = ${A.imm64Hi[pc]};`);
+          break;
+        }
+        const size = sizeOf(code);
+        const k = (code & 0xe0) === 0x40 ? `(${lo(src)} + ${imm}) | 0` : String(imm);
+        b.line(`if (RT.ldAbsSlow(vm, ${k}, ${size})) { r0l = T[0]; r0h = 0; }`);
+        b.block('else', () => {
+          b.line('r0l = 0; r0h = 0;');
+          exitSeq();
+        });
+        break;
+      }
+      case 1: { // LDX
+        b.line(`a = (${lo(src)} >>> 0) + ${off};`);
+        emitLoad(pc, dst, hi(src), sizeOf(code), (code & 0xe0) === 0x80);
+        break;
+      }
+      case 2: { // ST
+        b.line(`a = (${dl} >>> 0) + ${off};`);
+        emitStore(pc, dh, sizeOf(code), String(imm), String(imm >> 31));
+        break;
+      }
+      default: { // STX
+        const size = sizeOf(code);
+        if ((code & 0xe0) === 0x60 || imm === 0x110) {
+          b.line(`a = (${dl} >>> 0) + ${off};`);
+          emitStore(pc, dh, size, lo(src), hi(src));
+        } else if (imm === 0x100) {
+          b.line(`a = (${lo(src)} >>> 0) + ${off};`);
+          emitLoad(pc, dst, hi(src), size, false);
+        } else {
+          b.line(`a = (${dl} >>> 0) + ${off};`);
+          b.line(`RT.atomicSlow(vm, ${pc}, ${dh}, a, ${size}, ${imm}, ${lo(src)}, ${hi(src)}, r0l, r0h);`);
+          if (imm & 1) {
+            const r = imm === 0xf1 ? 0 : src;
+            b.line(`${lo(r)} = T[0]; ${hi(r)} = ${size === 8 ? 'T[1]' : '0'};`);
+          }
+        }
+      }
+    }
+  }
+  b.dedent();
+  b.line(`default: RT.badPc(vm, pc);`);
+  b.line('}');
+  b.dedent();
+  b.line('}');
+  b.dedent();
+  b.line('};');
+  return b;
+}
+
+export const jit: Engine = {
+  kind: 'jit',
+  compile(program: EngineProgram, opts: CompileOptions = {}): CompiledProgram {
+    return new JitProgram(program, opts.helpers ?? []);
+  },
+};
