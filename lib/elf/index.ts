@@ -216,6 +216,7 @@ class ObjectParser {
       if (!s.index || (s.flags & SectionFlag.Alloc) === 0 || (s.flags & SectionFlag.Execinstr) !== 0) continue;
       if (s.type !== SectionType.Progbits && s.type !== SectionType.Nobits) continue;
       if (!DATA_SECTION.test(s.name) || s.size === 0) continue;
+      if (s.size > 0xffffffff) throw this.err(`global data section is ${s.size} bytes, too large for a map value`, { section: s.name });
       const rodata = s.name.startsWith('.rodata');
       const m: MapSpec = {
         name: s.name,
@@ -228,11 +229,12 @@ class ObjectParser {
         section: s.name,
         keyTypeId: 0,
         valueTypeId: this.datasecId(s.name),
-        initialData: s.type === SectionType.Nobits ? new Uint8Array(s.size) : s.data.slice(),
         contents: [],
         freeze: rodata,
         globalData: true,
       };
+      // .bss (SHT_NOBITS) has no file contents: the map starts zeroed, so no initialData.
+      if (s.type !== SectionType.Nobits) m.initialData = s.data.slice();
       this.dataMaps.set(s.index, m);
     }
   }
