@@ -182,7 +182,8 @@ function formatAtomic(code: number, dst: number, src: number, off: number, imm: 
   }
   const p = w ? 'w' : 'r';
   const s = `${p}${src}`;
-  switch (imm) {
+  // LLVM matches atomics on the low byte of imm only.
+  switch (imm & 0xff) {
     case 0x01: return `${s} = atomic_fetch_add((${t} *)(${addr}), ${s})`;
     case 0x41: return `${s} = atomic_fetch_or((${t} *)(${addr}), ${s})`;
     case 0x51: return `${s} = atomic_fetch_and((${t} *)(${addr}), ${s})`;

@@ -16,12 +16,8 @@ import { parseBtf, parseBtfExt } from '../../btf/index.js';
 import { readElf, type ElfFile, type ElfSection } from '../../elf/container.js';
 import { BpfError } from '../../errors.js';
 import { disasmSlot, type DisasmOptions } from '../../isa/disasm.js';
+import type { CommandIo } from '../main.js';
 
-/** Where a command writes. `process.stdout`/`process.stderr` fit. */
-export interface CommandIo {
-  stdout: { write(chunk: string): unknown };
-  stderr: { write(chunk: string): unknown };
-}
 
 const USAGE = `usage: bpfkit disasm OBJ [--program NAME] [--source]
 
