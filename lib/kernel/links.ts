@@ -23,7 +23,7 @@ import { ArgumentError, BpfError, NotSupportedError, SyscallError } from '../err
 import { ATTACH_TYPES, attachTypeId, type AttachType, type ProgType } from '../spec/index.js';
 import { Errno } from './binding.js';
 import { isLinkFd, linkInfoByFd, type LinkEntry } from './listing.js';
-import { Cmd, PERM_HINT, bpf, closeFd, cstr, newAttr, objGet, objPin, sys, syscallError } from './sysops.js';
+import { Cmd, PERM_HINT, bpf, closeFd, cstr, ifName, newAttr, objGet, objPin, sys, syscallError } from './sysops.js';
 import { resolveSymbolOffset } from './uprobe.js';
 
 /** What attaching needs to know about a loaded program. */
@@ -117,7 +117,8 @@ function attachHint(req: AttachRequest, errno: number, prog: AttachableProgram):
   if (errno === Errno.EPERM || errno === Errno.EACCES) return PERM_HINT;
   switch (req.kind) {
     case 'xdp':
-      if (errno === Errno.ENODEV) return `no such interface ${req.ifname} (ifindex ${req.ifindex})`;
+      // The kernel reports a missing device as EINVAL (xdp) or ENODEV.
+      if ((errno === Errno.ENODEV || errno === Errno.EINVAL) && ifName(req.ifindex) === undefined) return `no such interface ${req.ifname} (ifindex ${req.ifindex})`;
       if (errno === Errno.EBUSY || errno === Errno.EEXIST)
         return `an XDP program is already attached to ${req.ifname}; detach it first (bpfkit detach xdp --dev ${req.ifname})`;
       if (errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP)
@@ -125,7 +126,7 @@ function attachHint(req: AttachRequest, errno: number, prog: AttachableProgram):
       if (errno === Errno.EINVAL && req.mode === 'offload') return `offload needs a program loaded for ${req.ifname}'s device and a NIC that supports it`;
       return undefined;
     case 'tc':
-      if (errno === Errno.ENODEV) return `no such interface ${req.ifname} (ifindex ${req.ifindex})`;
+      if ((errno === Errno.ENODEV || errno === Errno.EINVAL) && ifName(req.ifindex) === undefined) return `no such interface ${req.ifname} (ifindex ${req.ifindex})`;
       if (errno === Errno.EBUSY || errno === Errno.EEXIST) return `something is already attached at tcx ${req.direction} of ${req.ifname}`;
       return undefined;
     case 'cgroup':

@@ -1,0 +1,254 @@
+/**
+ * XDP end to end on the real kernel: a veth pair joins the root network namespace (where this
+ * process and its UDP/TCP listeners live) and a namespace created here (where `nc` sends real
+ * packets from). The port-filter program (test/kernel/progs/kfilter.bpf.c) is attached to the
+ * root-side veth through a BPF link; packets are dropped or passed as its `ports` map says and
+ * its `counters` map counts them. `ip link show` is the independent oracle for what is attached.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { mkdirSync, existsSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { BackendLink } from '../../lib/backend.js';
+import { ArgumentError, SyscallError } from '../../lib/errors.js';
+import { attachProgram, openPinnedLink } from '../../lib/kernel/links.js';
+import { loadBinding } from '../../lib/kernel/binding.js';
+import { listLinks } from '../../lib/kernel/listing.js';
+import { counter, ip, ipQuiet, isRootLinux, loadKernelObject, runCmd, SKIP_REASON, u16, u32, type LoadedKernelObject } from './kload.js';
+
+const tag = `${process.pid % 100000}`;
+const NS = `bpfkit-xdp-${tag}`;
+const VA = `bkx${tag}a`; // root side, XDP attached here
+const VB = `bkx${tag}b`; // inside NS
+const NET = `10.201.${process.pid % 250}`;
+const HOST = `${NET}.1`;
+const PEER = `${NET}.2`;
+const UDP_PORT = 9101;
+const TCP_PORT = 9102;
+const PIN_DIR = `/sys/fs/bpf/bpfkit-xdp-${tag}`;
+
+const received: string[] = [];
+let udp: dgram.Socket | undefined;
+let tcp: net.Server | undefined;
+let obj: LoadedKernelObject | undefined;
+let ifindex = 0;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Send one UDP datagram from inside the namespace to HOST:UDP_PORT with nc. */
+async function sendUdp(msg: string): Promise<void> {
+  const r = await runCmd('ip', ['netns', 'exec', NS, 'nc', '-u', '-w1', '-q1', HOST, String(UDP_PORT)], { input: msg, timeoutMs: 5000 });
+  expect(r.code, r.stderr).toBe(0);
+}
+
+/** Wait up to `ms` for `msg` to arrive; true when it did. */
+async function arrived(msg: string, ms = 1500): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (received.includes(msg)) return true;
+    await sleep(25);
+  }
+  return received.includes(msg);
+}
+
+/** Does a TCP connect from the namespace to HOST:TCP_PORT succeed (2 s bound)? */
+async function tcpConnects(): Promise<boolean> {
+  const r = await runCmd('ip', ['netns', 'exec', NS, 'nc', '-z', '-w2', HOST, String(TCP_PORT)], { timeoutMs: 6000 });
+  return r.code === 0;
+}
+
+async function xdpShown(): Promise<string> {
+  return ip('-d', 'link', 'show', 'dev', VA);
+}
+
+describe.skipIf(!isRootLinux)(`XDP end to end over veth (${isRootLinux ? 'root' : SKIP_REASON})`, () => {
+  beforeAll(async () => {
+    await ipQuiet('link', 'del', VA);
+    await ipQuiet('netns', 'del', NS);
+    await ip('netns', 'add', NS);
+    await ip('link', 'add', VA, 'type', 'veth', 'peer', 'name', VB);
+    await ip('link', 'set', VB, 'netns', NS);
+    await ip('addr', 'add', `${HOST}/24`, 'dev', VA);
+    await ip('link', 'set', VA, 'up');
+    await ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${PEER}/24`, 'dev', VB);
+    await ip('netns', 'exec', NS, 'ip', 'link', 'set', VB, 'up');
+    await ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+    ifindex = loadBinding().ifNameToIndex(VA);
+    expect(ifindex).toBeGreaterThan(0);
+    udp = dgram.createSocket('udp4');
+    udp.on('message', (m) => received.push(m.toString()));
+    await new Promise<void>((r) => udp!.bind(UDP_PORT, HOST, () => r()));
+    tcp = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => tcp!.listen(TCP_PORT, HOST, () => r()));
+    obj = await loadKernelObject('kfilter');
+    if (!existsSync('/sys/fs/bpf/')) mkdirSync('/sys/fs/bpf', { recursive: true });
+    mkdirSync(PIN_DIR, { recursive: true });
+  });
+
+  afterAll(async () => {
+    udp?.close();
+    tcp?.close();
+    obj?.close();
+    rmSync(PIN_DIR, { recursive: true, force: true });
+    await ipQuiet('link', 'del', VA);
+    await ipQuiet('netns', 'del', NS);
+  });
+
+  test('traffic passes and is counted; a drop entry drops UDP and counts it; TCP to another port still connects', async () => {
+    const o = obj!;
+    const link = o.prog('xdp_filter').attach({ kind: 'xdp', ifindex, ifname: VA });
+    try {
+      expect(link.info.kind).toBe('xdp');
+      expect(link.info.id).toBeGreaterThan(0);
+      expect(await xdpShown()).toMatch(/prog\/xdp id \d+/);
+      const pass0 = counter(o.map('counters'), 0);
+      await sendUdp('pass-1');
+      expect(await arrived('pass-1')).toBe(true);
+      expect(counter(o.map('counters'), 0)).toBeGreaterThan(pass0);
+
+      o.map('ports').update(u16(UDP_PORT), u32(1), 0);
+      const drop0 = counter(o.map('counters'), 1);
+      await sendUdp('drop-1');
+      await sendUdp('drop-2');
+      expect(await arrived('drop-1', 800)).toBe(false);
+      expect(received).not.toContain('drop-2');
+      expect(counter(o.map('counters'), 1)).toBe(drop0 + 2);
+      expect(await tcpConnects()).toBe(true);
+
+      o.map('ports').update(u16(TCP_PORT), u32(1), 0);
+      expect(await tcpConnects()).toBe(false);
+      expect(counter(o.map('counters'), 1)).toBeGreaterThan(drop0 + 2);
+    } finally {
+      link.detach();
+      o.map('ports').delete(u16(UDP_PORT));
+      o.map('ports').delete(u16(TCP_PORT));
+    }
+    expect(await xdpShown()).not.toMatch(/prog\/xdp/);
+  });
+
+  test('detaching restores traffic', async () => {
+    const o = obj!;
+    o.map('ports').update(u16(UDP_PORT), u32(1), 0);
+    try {
+      const link = o.prog('xdp_filter').attach({ kind: 'xdp', ifindex, ifname: VA, mode: 'native' });
+      await sendUdp('blocked-a');
+      expect(await arrived('blocked-a', 800)).toBe(false);
+      link.detach();
+      expect(link.fd).toBeUndefined();
+      await sendUdp('restored-a');
+      expect(await arrived('restored-a')).toBe(true);
+    } finally {
+      o.map('ports').delete(u16(UDP_PORT));
+    }
+  });
+
+  test('closing an unpinned link detaches it', async () => {
+    const o = obj!;
+    o.map('ports').update(u16(UDP_PORT), u32(1), 0);
+    try {
+      const link = o.prog('xdp_filter').attach({ kind: 'xdp', ifindex, ifname: VA });
+      expect(await xdpShown()).toMatch(/prog\/xdp/);
+      link.close();
+      expect(await xdpShown()).not.toMatch(/prog\/xdp/);
+      await sendUdp('after-close');
+      expect(await arrived('after-close')).toBe(true);
+    } finally {
+      o.map('ports').delete(u16(UDP_PORT));
+    }
+  });
+
+  test('skb mode attaches generic XDP (ip link shows xdpgeneric) and filters the same', async () => {
+    const o = obj!;
+    const link = o.prog('xdp_filter').attach({ kind: 'xdp', ifindex, ifname: VA, mode: 'skb' });
+    try {
+      expect(await xdpShown()).toMatch(/xdpgeneric/);
+      o.map('ports').update(u16(UDP_PORT), u32(1), 0);
+      await sendUdp('generic-drop');
+      expect(await arrived('generic-drop', 800)).toBe(false);
+      o.map('ports').update(u16(UDP_PORT), u32(0), 0);
+      await sendUdp('generic-pass');
+      expect(await arrived('generic-pass')).toBe(true);
+    } finally {
+      link.detach();
+      o.map('ports').delete(u16(UDP_PORT));
+    }
+  });
+
+  test('link update replaces the program atomically (BPF_LINK_UPDATE)', async () => {
+    const o = obj!;
+    o.map('ports').update(u16(UDP_PORT), u32(1), 0);
+    const link = o.prog('xdp_filter').attach({ kind: 'xdp', ifindex, ifname: VA });
+    try {
+      await sendUdp('upd-blocked');
+      expect(await arrived('upd-blocked', 800)).toBe(false);
+      const seen0 = counter(o.map('counters'), 2);
+      link.update(o.prog('xdp_count'));
+      const entry = listLinks().find((l) => l.id === link.info.id);
+      expect(entry?.progId).toBe(o.prog('xdp_count').id);
+      await sendUdp('upd-passes');
+      expect(await arrived('upd-passes')).toBe(true);
+      expect(counter(o.map('counters'), 2)).toBeGreaterThan(seen0);
+    } finally {
+      link.detach();
+      o.map('ports').delete(u16(UDP_PORT));
+    }
+  });
+
+  test('a pinned link survives close; openPinnedLink finds it; detach unpins and restores traffic', async () => {
+    const o = obj!;
+    const pin = `${PIN_DIR}/link`;
+    o.map('ports').update(u16(UDP_PORT), u32(1), 0);
+    let reopened: BackendLink | undefined;
+    try {
+      const link = o.prog('xdp_filter').attach({ kind: 'xdp', ifindex, ifname: VA });
+      link.pin(pin);
+      const id = link.info.id;
+      link.close();
+      expect(existsSync(pin)).toBe(true);
+      expect(await xdpShown()).toMatch(/prog\/xdp/);
+      await sendUdp('pinned-blocked');
+      expect(await arrived('pinned-blocked', 800)).toBe(false);
+      reopened = openPinnedLink(pin);
+      expect(reopened.info).toEqual({ kind: 'xdp', id, target: VA });
+      reopened.detach();
+      expect(existsSync(pin)).toBe(false);
+      expect(await xdpShown()).not.toMatch(/prog\/xdp/);
+      await sendUdp('pinned-restored');
+      expect(await arrived('pinned-restored')).toBe(true);
+    } finally {
+      reopened?.close();
+      rmSync(pin, { force: true });
+      o.map('ports').delete(u16(UDP_PORT));
+    }
+  });
+
+  test('errors: second attach is EBUSY/EEXIST with a hint, unknown ifindex names the interface, wrong program type is rejected', () => {
+    const o = obj!;
+    const link = o.prog('xdp_filter').attach({ kind: 'xdp', ifindex, ifname: VA });
+    try {
+      let err: unknown;
+      try {
+        o.prog('xdp_count').attach({ kind: 'xdp', ifindex, ifname: VA });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SyscallError);
+      expect(['EBUSY', 'EEXIST']).toContain((err as SyscallError).code);
+      expect((err as Error).message).toMatch(new RegExp(`attach xdp_count to xdp on ${VA}: .*already attached to ${VA}`));
+    } finally {
+      link.detach();
+    }
+    let err2: unknown;
+    try {
+      attachProgram(o.prog('xdp_filter'), { kind: 'xdp', ifindex: 0x7ffffff0, ifname: 'nosuchif0' });
+    } catch (e) {
+      err2 = e;
+    }
+    expect(err2).toBeInstanceOf(SyscallError);
+    // The kernel says EINVAL (xdp) or ENODEV for a missing device; the hint names it either way.
+    expect(['EINVAL', 'ENODEV']).toContain((err2 as SyscallError).code);
+    expect((err2 as Error).message).toContain('no such interface nosuchif0');
+    expect(() => attachProgram({ name: 'p', type: 'socket_filter', fd: o.prog('xdp_filter').fd }, { kind: 'xdp', ifindex, ifname: VA })).toThrow(ArgumentError);
+    expect(() => attachProgram(o.prog('xdp_filter'), { kind: 'xdp', ifindex, ifname: VA, mode: 'turbo' as never })).toThrow(/mode must be/);
+  });
+});
