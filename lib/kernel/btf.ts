@@ -23,7 +23,7 @@ export function logTail(log: string, n: number): string {
  */
 export function loadBtf(raw: Uint8Array, what: string): number {
   const s = sys();
-  const data = raw.slice();
+  const data = new Uint8Array(raw); // a copy the kernel reads while we hold it
   const attr = new Attr(s, BtfLoadOff.Size).ptr(BtfLoadOff.Btf, data).setU32(BtfLoadOff.BtfSize, data.length);
   const r = attr.call(BpfCmd.BtfLoad);
   if (r >= 0) return r;
@@ -44,7 +44,7 @@ export function loadBtf(raw: Uint8Array, what: string): number {
     const text = decodeLog(log);
     const err = new BpfError('BTF_REJECTED', `load BTF of ${what}: the kernel rejected it: ${logTail(text, 3) || sys().errnoString(-r2)}`, {
       cause: bpfError(`load BTF of ${what}`, BpfCmd.BtfLoad, -r2),
-      hint: 'the object was built with BTF this kernel does not understand; rebuild without -g or with an older clang',
+      hint: 'the object BTF is malformed or uses kinds this kernel does not support',
     });
     (err as BpfError & { log?: string }).log = text;
     throw err;

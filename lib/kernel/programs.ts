@@ -252,7 +252,7 @@ export function loadProgram(spec: ProgramSpec, opts: LoadProgramOptions, ctx: Pr
     const e = spec.externReferences[0]!;
     throw new NotSupportedError(`extern ${e.kind}`, `${op}: insn ${e.insn} references extern ${e.kind} ${e.name}, which the kernel backend does not resolve`);
   }
-  const insns = spec.instructions.slice();
+  const insns = new Uint8Array(spec.instructions); // a copy (Buffer.slice would alias)
   patchMapReferences(spec, insns, opts.maps);
   if (spec.coreRelocs.length) applyCoreRelocs(spec, insns, ctx.btf, ctx.kernelBtf ?? vmlinuxBtf);
 
