@@ -14,9 +14,11 @@
  *     -- result 0x1          expected r0 (64-bit)
  *     -- error INSN_LIMIT    or: expected error code (EmulatorFault code)
  *     -- budget 1000         instruction budget for the run
- *     -- kernel no (reason)  do not run on the kernel (default: cases without memory and
- *                            without an expected error also run on the kernel)
+ *     -- kernel no (reason)  do not run on the kernel (default: cases without an expected
+ *                            error and without memory, or whose memory is only read by
+ *                            LD_ABS/LD_IND, also run on the kernel)
  *     -- ldabs               LD_ABS/LD_IND read the memory (socket-filter style)
+ *     -- kernel32 (reason)   on the kernel, check only the low 32 bits (no wrapping call)
  *
  * Cases are independent of engines; the tests run each on the interpreter, the JIT and (where
  * marked possible) the kernel.
@@ -38,6 +40,8 @@ export interface IsaCase {
   kernel: boolean;
   kernelWhyNot?: string;
   ldabs: boolean;
+  /** Kernel check of the high half via a wrapping call (off with `-- kernel32`). */
+  kernelHigh: boolean;
 }
 
 export const CORPUS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -85,7 +89,7 @@ export function parseCorpus(file: string, text: string): IsaCase[] {
     const insns = cur.raw.length ? hexBytes(cur.raw.join(' ')) : asm.assembleBytes(cur.asm);
     const c = cur.c;
     const mem = cur.mem.length ? hexBytes(cur.mem.join(' ')) : undefined;
-    const kernelDefault = mem === undefined && c.error === undefined && !c.ldabs;
+    const kernelDefault = c.error === undefined && (mem === undefined || c.ldabs === true);
     out.push({
       file, line: cur.line, name: cur.name, insns,
       ...(mem ? { mem } : {}),
@@ -95,6 +99,7 @@ export function parseCorpus(file: string, text: string): IsaCase[] {
       kernel: c.kernel ?? kernelDefault,
       ...(c.kernelWhyNot ? { kernelWhyNot: c.kernelWhyNot } : {}),
       ldabs: c.ldabs ?? false,
+      kernelHigh: c.kernelHigh ?? !c.ldabs,
     });
     cur = undefined;
   };
@@ -120,6 +125,7 @@ export function parseCorpus(file: string, text: string): IsaCase[] {
           case 'budget': cur.c.budget = Number(arg); break;
           case 'kernel': cur.c.kernel = arg.startsWith('yes'); cur.c.kernelWhyNot = arg.replace(/^(yes|no)\s*/, ''); break;
           case 'ldabs': cur.c.ldabs = true; break;
+          case 'kernel32': cur.c.kernelHigh = false; break;
           default: throw new Error(`unknown directive --${kw}`);
         }
         continue;
