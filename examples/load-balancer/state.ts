@@ -164,6 +164,62 @@ export class LbState {
     ];
   }
 
+  /**
+   * Make the VIP's backends exactly `want` (by address), rebuilding the ring once: new and
+   * re-weighted backend entries are written first, then the changed ring slots in one batch, then
+   * the removed backends' entries are cleared.
+   */
+  setBackends(id: VipId, want: readonly { address: string; weight: number }[]): { writes: MapWrites[]; changes: string[] } {
+    const vip = this.vip(id);
+    const changes: string[] = [];
+    const first: MapWrites = { map: 'backends', updates: [], deletes: [] };
+    const last: MapWrites = { map: 'backends', updates: [], deletes: [] };
+    const wanted = new Map(want.map((w) => [canonicalAddress(w.address), w]));
+    for (const b of [...vip.backends]) {
+      if (!wanted.has(canonicalAddress(b.address))) {
+        vip.backends.splice(vip.backends.indexOf(b), 1);
+        last.updates.push([u32(b.id), encodeBackend(undefined, 0, 0)]);
+        changes.push(`remove backend ${b.address}`);
+      }
+    }
+    const used = this.usedBackendIds();
+    for (const w of want) {
+      const have = vip.backends.find((b) => canonicalAddress(b.address) === canonicalAddress(w.address));
+      if (have) {
+        if (have.weight !== w.weight) {
+          changes.push(`set weight of ${w.address} from ${have.weight} to ${w.weight}`);
+          have.weight = w.weight;
+          first.updates.push([u32(have.id), encodeBackend(have.address, vip.vipNum, w.weight)]);
+        }
+        continue;
+      }
+      let bid = 0;
+      while (used.has(bid)) bid++;
+      if (bid >= MAX_BACKENDS) throw new ArgumentError(`lb: at most ${MAX_BACKENDS} backends`);
+      used.add(bid);
+      vip.backends.push({ id: bid, address: w.address, weight: w.weight });
+      first.updates.push([u32(bid), encodeBackend(w.address, vip.vipNum, w.weight)]);
+      changes.push(`add backend ${w.address} weight ${w.weight}`);
+    }
+    if (changes.length === 0) return { writes: [], changes };
+    return { writes: [first, this.rebuild(vip), last], changes };
+  }
+
+  /** Re-create a VIP read back from the maps (no map writes). */
+  restoreVip(id: VipId, vipNum: number, flags: VipFlagName[]): void {
+    this.vips.set(vipIdString(id), { id, vipNum, flags, backends: [], ring: new Uint32Array(this.ringSize).fill(EMPTY_SLOT) });
+  }
+
+  /** Re-create a backend read back from the maps (no map writes). */
+  restoreBackend(id: VipId, backendId: number, address: string, weight: number): void {
+    this.vip(id).backends.push({ id: backendId, address, weight });
+  }
+
+  /** Recompute every VIP's ring from its backends (after restoring; no map writes). */
+  rebuildAll(): void {
+    for (const v of this.vips.values()) this.rebuild(v);
+  }
+
   private rebuild(vip: VipState): MapWrites {
     const old = vip.ring;
     vip.ring = buildMaglevRing(

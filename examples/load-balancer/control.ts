@@ -1,0 +1,288 @@
+/**
+ * The load balancer's control plane: `LoadBalancer` loads lb.bpf.c (on the kernel or the
+ * emulator), keeps the control-plane state in TypeScript, and writes only what changes into the
+ * data plane's maps — Maglev ring updates go out as one batch of the changed slots.
+ */
+import { fileURLToPath } from 'node:url';
+import { BtfKind } from '../../lib/btf/index.js';
+import { ArgumentError, BpfError } from '../../lib/errors.js';
+import type { BpfMap } from '../../lib/object/map.js';
+import type { ObjectSpec } from '../../lib/spec/index.js';
+import { formatIp, parseIp } from '../common/packets.js';
+import { DEFAULTS, type LbConfig, type VipConfig } from './config.js';
+import { FLOW_HASH_SEED, hashBytes } from './hash.js';
+import {
+  EMPTY_SLOT, MAX_BACKENDS, MAX_VIPS, RING_SIZE_MAX, VERDICTS, VIP_FLAGS, decodeBackend, decodeVipMeta, encodeFlowKey,
+  u32, vipIdString, type Flow, type ProtocolName, type VerdictName, type VipFlagName, type VipId,
+} from './layout.js';
+import { isPrime } from './maglev.js';
+import { ctlFromConfig, flagBits, LbState, type MapWrites } from './state.js';
+
+export const LB_OBJECT = fileURLToPath(new URL('./lb.bpf.o', import.meta.url));
+
+/** The maps the control plane writes, by name. */
+export type LbMapName = MapWrites['map'] | 'conn_table' | 'vip_stats' | 'backend_stats' | 'verdicts' | 'lru_stats';
+export const LB_MAP_NAMES: readonly LbMapName[] = ['vips', 'vip_addrs', 'rings', 'backends', 'ctl', 'conn_table', 'vip_stats', 'backend_stats', 'verdicts', 'lru_stats'];
+
+/** What LoadBalancer needs from a loaded object: its maps by name and a way to run the program. */
+export interface LbDataPlane {
+  map(name: LbMapName): BpfMap<Uint8Array, Uint8Array>;
+  /** BPF_PROG_TEST_RUN-style run of xdp_lb (kernel or emulator). */
+  run(frame: Uint8Array): { retval: number; data: Uint8Array };
+  possibleCpus: number;
+}
+
+export interface VipStats {
+  vip: string;
+  packets: bigint;
+  bytes: bigint;
+}
+
+export interface BackendStats {
+  vip: string;
+  address: string;
+  packets: bigint;
+  bytes: bigint;
+}
+
+export interface LbStats {
+  vips: VipStats[];
+  backends: BackendStats[];
+  verdicts: Record<VerdictName, bigint>;
+  lru: { hits: bigint; misses: bigint };
+}
+
+export interface SimulateResult {
+  action: 'aborted' | 'drop' | 'pass' | 'tx' | 'redirect';
+  frame: Uint8Array;
+}
+
+export interface ApplyResult {
+  /** Human-readable changes, in the order applied. */
+  changes: string[];
+  /** Ring slots written (all VIPs). */
+  ringSlots: number;
+}
+
+/** Set the `ring_size` global in `.rodata` of a parsed lb object before it is loaded. */
+export function setRingSize(spec: ObjectSpec, ringSize: number): void {
+  if (!Number.isInteger(ringSize) || ringSize < 2 || ringSize > RING_SIZE_MAX || !isPrime(ringSize)) {
+    throw new ArgumentError(`lb: ring size must be a prime in 2..${RING_SIZE_MAX}, got ${ringSize}`);
+  }
+  const rodata = spec.maps.find((m) => m.name === '.rodata');
+  const btf = spec.btf;
+  if (!rodata?.initialData || !btf) throw new BpfError('LB_OBJECT', `lb: ${spec.source} has no .rodata with BTF (was it built from lb.bpf.c?)`);
+  for (const t of btf.types) {
+    if (t.kind !== BtfKind.Datasec || t.name !== '.rodata') continue;
+    for (const v of t.vars) {
+      const vt = btf.types[v.type];
+      if (vt?.kind === BtfKind.Var && vt.name === 'ring_size') {
+        new DataView(rodata.initialData.buffer, rodata.initialData.byteOffset).setUint32(v.offset, ringSize, true);
+        return;
+      }
+    }
+  }
+  throw new BpfError('LB_OBJECT', `lb: ${spec.source} has no ring_size global`);
+}
+
+function sumPerCpu(values: Uint8Array | Uint8Array[] | undefined, off: number): bigint {
+  if (values === undefined) return 0n;
+  const list = Array.isArray(values) ? values : [values];
+  let s = 0n;
+  for (const v of list) s += new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(off, true);
+  return s;
+}
+
+export class LoadBalancer {
+  readonly state: LbState;
+
+  constructor(readonly plane: LbDataPlane, ringSize: number, ctl = ctlFromConfig({ gatewayMac: '00:00:00:00:00:00', ...DEFAULTS })) {
+    this.state = new LbState(ringSize, ctl);
+    this.write(this.state.setCtl(ctl));
+  }
+
+  /**
+   * Rebuild the control-plane state from what the maps hold (after re-opening pinned maps): the
+   * VIPs with their flags, and every backend with its VIP and weight.
+   */
+  static fromMaps(plane: LbDataPlane, ringSize: number): LoadBalancer {
+    const ctlBytes = plane.map('ctl').lookup(u32(0));
+    const lb = Object.create(LoadBalancer.prototype) as LoadBalancer;
+    const ctl = ctlFromConfig({ gatewayMac: '00:00:00:00:00:00', ...DEFAULTS });
+    if (ctlBytes) {
+      ctl.gatewayMac = ctlBytes.slice(0, 6);
+      ctl.sourcePrefix4 = ctlBytes.slice(8, 12);
+      ctl.sourcePrefix6 = ctlBytes.slice(12, 28);
+      ctl.maxPacketSize = new DataView(ctlBytes.buffer, ctlBytes.byteOffset).getUint32(28, true);
+    }
+    Object.assign(lb, { plane, state: new LbState(ringSize, ctl) });
+    const byNum = new Map<number, VipId>();
+    for (const [k, v] of plane.map('vips').entries()) {
+      const family = k[19]!;
+      const address = formatIp(k.slice(0, family === 4 ? 4 : 16));
+      const port = (k[16]! << 8) | k[17]!;
+      const protocol = (Object.entries({ tcp: 6, udp: 17, icmp: 1, icmpv6: 58 }).find(([, n]) => n === k[18])?.[0] ?? 'tcp') as ProtocolName;
+      const meta = decodeVipMeta(v);
+      const flags = (Object.keys(VIP_FLAGS) as VipFlagName[]).filter((f) => meta.flags & VIP_FLAGS[f]);
+      const id: VipId = { address, port, protocol };
+      lb.state.restoreVip(id, meta.vipNum, flags);
+      byNum.set(meta.vipNum, id);
+    }
+    for (const [k, v] of plane.map('backends').entries()) {
+      const b = decodeBackend(v);
+      if (!b.family) continue;
+      const vip = byNum.get(b.vipNum);
+      if (vip) lb.state.restoreBackend(vip, new DataView(k.buffer, k.byteOffset).getUint32(0, true), formatIp(b.addr), b.weight);
+    }
+    lb.state.rebuildAll();
+    return lb;
+  }
+
+  private write(batches: MapWrites[]): number {
+    let ringSlots = 0;
+    for (const w of batches) {
+      const m = this.plane.map(w.map);
+      if (w.updates.length > 1) {
+        m.updateBatch(w.updates.map(([k]) => k), w.updates.map(([, v]) => v));
+      } else if (w.updates.length === 1) {
+        m.update(w.updates[0]![0], w.updates[0]![1]);
+      }
+      for (const k of w.deletes) m.delete(k);
+      if (w.map === 'rings') ringSlots += w.updates.length;
+    }
+    return ringSlots;
+  }
+
+  addVip(vip: VipId, flags: VipFlagName[] = []): void {
+    this.write(this.state.addVip(vip, flags));
+  }
+
+  removeVip(vip: VipId): void {
+    this.write(this.state.removeVip(vip));
+  }
+
+  addBackend(vip: VipId, address: string, weight = 1): void {
+    this.write(this.state.addBackend(vip, address, weight));
+  }
+
+  removeBackend(vip: VipId, address: string): void {
+    this.write(this.state.removeBackend(vip, address));
+  }
+
+  setWeight(vip: VipId, address: string, weight: number): void {
+    this.write(this.state.setWeight(vip, address, weight));
+  }
+
+  setGatewayMac(mac: string): void {
+    const c = this.state.ctl;
+    this.write(this.state.setCtl({ ...c, gatewayMac: ctlFromConfig({ ...DEFAULTS, gatewayMac: mac }).gatewayMac }));
+  }
+
+  /** Bring the running state to `config`, writing only what differs. */
+  apply(config: LbConfig): ApplyResult {
+    if (config.ringSize !== this.state.ringSize) {
+      throw new ArgumentError(`lb apply: the running data plane has ring size ${this.state.ringSize}, the config asks for ${config.ringSize} (reload to change it)`);
+    }
+    const changes: string[] = [];
+    let ringSlots = 0;
+    const ctl = ctlFromConfig(config);
+    const cur = this.state.ctl;
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!same(cur.gatewayMac, ctl.gatewayMac) || !same(cur.sourcePrefix4, ctl.sourcePrefix4) || !same(cur.sourcePrefix6, ctl.sourcePrefix6) || cur.maxPacketSize !== ctl.maxPacketSize) {
+      this.write(this.state.setCtl(ctl));
+      changes.push(`set gateway ${config.gatewayMac}, outer sources ${config.sourcePrefix4} / ${config.sourcePrefix6}, max packet ${config.maxPacketSize}`);
+    }
+    const want = new Map(config.vips.map((v) => [vipIdString(v), v]));
+    for (const [key, v] of [...this.state.vips]) {
+      if (!want.has(key)) {
+        ringSlots += this.write(this.state.removeVip(v.id));
+        changes.push(`remove VIP ${key}`);
+      }
+    }
+    for (const [key, v] of want) {
+      const id: VipId = { address: v.address, port: v.port, protocol: v.protocol };
+      const have = this.state.vips.get(key);
+      if (!have) {
+        ringSlots += this.write(this.state.addVip(id, v.flags));
+        changes.push(`add VIP ${key}${v.flags.length ? ` [${v.flags.join(', ')}]` : ''}`);
+      } else if (flagBits(have.flags) !== flagBits(v.flags)) {
+        this.write(this.state.setVipFlags(id, v.flags));
+        changes.push(`set flags of VIP ${key} to [${v.flags.join(', ')}]`);
+      }
+      const r = this.state.setBackends(id, v.backends);
+      ringSlots += this.write(r.writes);
+      changes.push(...r.changes.map((c) => `${c} (VIP ${key})`));
+    }
+    return { changes, ringSlots };
+  }
+
+  /** Per-VIP, per-backend, per-verdict and connection-table counters, summed over CPUs. */
+  stats(): LbStats {
+    const vips: VipStats[] = [];
+    const backends: BackendStats[] = [];
+    for (const [key, v] of this.state.vips) {
+      const c = this.plane.map('vip_stats').lookup(u32(v.vipNum)) as unknown as Uint8Array[];
+      vips.push({ vip: key, packets: sumPerCpu(c, 0), bytes: sumPerCpu(c, 8) });
+      for (const b of v.backends) {
+        const bc = this.plane.map('backend_stats').lookup(u32(b.id)) as unknown as Uint8Array[];
+        backends.push({ vip: key, address: b.address, packets: sumPerCpu(bc, 0), bytes: sumPerCpu(bc, 8) });
+      }
+    }
+    const verdicts = Object.fromEntries(VERDICTS.map((name, i) => [name, sumPerCpu(this.plane.map('verdicts').lookup(u32(i)) as unknown as Uint8Array[], 0)])) as Record<VerdictName, bigint>;
+    const lru = this.plane.map('lru_stats');
+    return {
+      vips,
+      backends,
+      verdicts,
+      lru: { hits: sumPerCpu(lru.lookup(u32(0)) as unknown as Uint8Array[], 0), misses: sumPerCpu(lru.lookup(u32(1)) as unknown as Uint8Array[], 0) },
+    };
+  }
+
+  /**
+   * The backend address the data plane picks for `flow`: the connection table's entry when the
+   * flow is known (and its backend still exists), else the VIP's Maglev ring. Undefined when the
+   * flow hits no VIP or the VIP has no backend.
+   */
+  backendFor(flow: Flow, opts: { newConnection?: boolean } = {}): string | undefined {
+    const proto = typeof flow.protocol === 'number' ? flow.protocol : ({ tcp: 6, udp: 17, icmp: 1, icmpv6: 58 } as const)[flow.protocol];
+    const dst = parseIp(flow.dst).bytes;
+    const find = (port: number) => [...this.state.vips.values()].find((v) => {
+      const a = parseIp(v.id.address).bytes;
+      return v.id.port === port && ({ tcp: 6, udp: 17, icmp: 1, icmpv6: 58 } as const)[v.id.protocol] === proto && a.length === dst.length && a.every((x, i) => x === dst[i]);
+    });
+    const vip = find(flow.dport) ?? find(0);
+    if (!vip) return undefined;
+    const key = encodeFlowKey(flow);
+    const byId = (id: number) => vip.backends.find((b) => b.id === id) ?? [...this.state.vips.values()].flatMap((v) => v.backends).find((b) => b.id === id);
+    if (!opts.newConnection) {
+      const c = this.plane.map('conn_table').lookup(key);
+      if (c) {
+        const known = byId(new DataView(c.buffer, c.byteOffset).getUint32(0, true));
+        if (known) return known.address;
+      }
+    }
+    const hk = key.slice();
+    const flags = flagBits(vip.flags);
+    if (flags & VIP_FLAGS['hash-dport-only']) hk.fill(0, 0, 34);
+    else if (flags & VIP_FLAGS['hash-no-src-port']) hk.fill(0, 32, 34);
+    const slot = vip.ring[hashBytes(hk, FLOW_HASH_SEED) % this.state.ringSize]!;
+    if (slot === EMPTY_SLOT) return undefined;
+    return byId(slot)?.address;
+  }
+
+  /** Run one frame through the data plane (BPF_PROG_TEST_RUN on the kernel, the JIT on the emulator). */
+  simulate(frame: Uint8Array): SimulateResult {
+    const r = this.plane.run(frame);
+    const action = (['aborted', 'drop', 'pass', 'tx', 'redirect'] as const)[r.retval] ?? 'aborted';
+    return { action, frame: r.data };
+  }
+
+  /** Empty the connection table (e.g. between test scenarios). */
+  clearConnections(): void {
+    const m = this.plane.map('conn_table');
+    for (const k of [...m.keys()]) m.delete(k);
+  }
+}
+
+export { MAX_BACKENDS, MAX_VIPS };
+export type { VipConfig };
