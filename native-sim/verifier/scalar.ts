@@ -1,0 +1,264 @@
+/**
+ * Scalar abstract domain of the verifier, after the kernel's model (kernel/bpf/tnum.c and the
+ * bounds logic of kernel/bpf/verifier.c): a tnum (known bits: `value`, unknown bits: `mask`)
+ * plus signed/unsigned 64-bit and 32-bit min/max. 64-bit quantities are unsigned bigints in
+ * [0, 2^64) for tnums and u64 bounds, signed bigints for s64 bounds; 32-bit bounds are numbers.
+ *
+ * Every transfer function here is at most as precise as the kernel's: being more precise than the
+ * kernel would make the emulator accept programs the kernel rejects.
+ */
+
+export const U64 = (1n << 64n) - 1n;
+export const S64_MAX = (1n << 63n) - 1n;
+export const S64_MIN = -(1n << 63n);
+export const U32 = 0xffffffff;
+export const S32_MAX = 0x7fffffff;
+export const S32_MIN = -0x80000000;
+const U32N = 0xffffffffn;
+
+export function toS64(v: bigint): bigint {
+  return BigInt.asIntN(64, v);
+}
+export function toU64(v: bigint): bigint {
+  return BigInt.asUintN(64, v);
+}
+
+/** Fixed-shape scalar bounds; pointer registers use the same fields for their variable offset. */
+export class Scalar {
+  tv = 0n; // tnum value
+  tm = U64; // tnum mask
+  smin = S64_MIN;
+  smax = S64_MAX;
+  umin = 0n;
+  umax = U64;
+  s32min = S32_MIN;
+  s32max = S32_MAX;
+  u32min = 0;
+  u32max = U32;
+
+  setUnknown(): void {
+    this.tv = 0n; this.tm = U64;
+    this.smin = S64_MIN; this.smax = S64_MAX; this.umin = 0n; this.umax = U64;
+    this.s32min = S32_MIN; this.s32max = S32_MAX; this.u32min = 0; this.u32max = U32;
+  }
+
+  setConst(v: bigint): void {
+    const u = toU64(v);
+    this.tv = u; this.tm = 0n;
+    this.umin = this.umax = u;
+    this.smin = this.smax = toS64(u);
+    const lo = Number(u & U32N);
+    this.u32min = this.u32max = lo;
+    this.s32min = this.s32max = lo | 0;
+  }
+
+  copyScalar(o: Scalar): void {
+    this.tv = o.tv; this.tm = o.tm;
+    this.smin = o.smin; this.smax = o.smax; this.umin = o.umin; this.umax = o.umax;
+    this.s32min = o.s32min; this.s32max = o.s32max; this.u32min = o.u32min; this.u32max = o.u32max;
+  }
+
+  isConst(): boolean {
+    return this.tm === 0n;
+  }
+  isConst32(): boolean {
+    return (this.tm & U32N) === 0n;
+  }
+  isZero(): boolean {
+    return this.tm === 0n && this.tv === 0n;
+  }
+  isUnbounded(): boolean {
+    return this.tm === U64 && this.smin === S64_MIN && this.smax === S64_MAX && this.umin === 0n && this.umax === U64;
+  }
+
+  /** Upper 32 bits become zero: the 64-bit view is the zero-extended 32-bit one. */
+  zext32(): void {
+    this.tv &= U32N; this.tm &= U32N;
+    this.umin = BigInt(this.u32min); this.umax = BigInt(this.u32max);
+    this.smin = this.umin; this.smax = this.umax;
+    if (this.s32min >= 0) {
+      // signed 32 range within [0, 2^31): nothing to add
+    }
+    this.sync();
+  }
+
+  /** The kernel's reg_bounds_sync: tnum ↔ bounds, signed ↔ unsigned, 32 ↔ 64. */
+  sync(): void {
+    for (let pass = 0; pass < 2; pass++) {
+      this.updateFromTnum();
+      this.deduce32();
+      this.deduce64();
+      this.deduceMixed();
+      this.tnumFromBounds();
+    }
+  }
+
+  private updateFromTnum(): void {
+    const v = this.tv, m = this.tm;
+    // 64-bit
+    const sminT = toS64(v | (m & (1n << 63n)));
+    const smaxT = toS64(v | (m & S64_MAX));
+    if (sminT > this.smin) this.smin = sminT;
+    if (smaxT < this.smax) this.smax = smaxT;
+    if (v > this.umin) this.umin = v;
+    const umaxT = v | m;
+    if (umaxT < this.umax) this.umax = umaxT;
+    // 32-bit
+    const v32 = Number(v & U32N), m32 = Number(m & U32N);
+    const s32minT = (v32 | (m32 & 0x80000000)) | 0;
+    const s32maxT = (v32 | (m32 & 0x7fffffff)) | 0;
+    if (s32minT > this.s32min) this.s32min = s32minT;
+    if (s32maxT < this.s32max) this.s32max = s32maxT;
+    if (v32 > this.u32min) this.u32min = v32;
+    const u32maxT = (v32 | m32) >>> 0;
+    if (u32maxT < this.u32max) this.u32max = u32maxT;
+  }
+
+  private deduce32(): void {
+    // unsigned range not crossing the sign boundary → signed range
+    if ((this.u32min | 0) <= (this.u32max | 0)) {
+      const a = this.u32min | 0, b = this.u32max | 0;
+      if (a > this.s32min) this.s32min = a;
+      if (b < this.s32max) this.s32max = b;
+    }
+    // signed range of one sign → unsigned range
+    if ((this.s32min >>> 0) <= (this.s32max >>> 0)) {
+      const a = this.s32min >>> 0, b = this.s32max >>> 0;
+      if (a > this.u32min) this.u32min = a;
+      if (b < this.u32max) this.u32max = b;
+    }
+  }
+
+  private deduce64(): void {
+    if (toS64(this.umin) <= toS64(this.umax)) {
+      const a = toS64(this.umin), b = toS64(this.umax);
+      if (a > this.smin) this.smin = a;
+      if (b < this.smax) this.smax = b;
+    }
+    if (toU64(this.smin) <= toU64(this.smax)) {
+      const a = toU64(this.smin), b = toU64(this.smax);
+      if (a > this.umin) this.umin = a;
+      if (b < this.umax) this.umax = b;
+    }
+  }
+
+  private deduceMixed(): void {
+    // 64 → 32: when the upper 32 bits of the unsigned range are fixed, the low halves bound u32.
+    if (this.umin >> 32n === this.umax >> 32n) {
+      const lo = Number(this.umin & U32N), hi = Number(this.umax & U32N);
+      if (lo > this.u32min) this.u32min = lo;
+      if (hi < this.u32max) this.u32max = hi;
+      if ((lo | 0) <= (hi | 0)) {
+        if ((lo | 0) > this.s32min) this.s32min = lo | 0;
+        if ((hi | 0) < this.s32max) this.s32max = hi | 0;
+      }
+    }
+    // 32 → 64: when the upper 32 bits are known zero, the u32 range bounds the u64 range.
+    if (this.umax <= U32N) {
+      const a = BigInt(this.u32min), b = BigInt(this.u32max);
+      if (a > this.umin) this.umin = a;
+      if (b < this.umax) this.umax = b;
+      if (this.umin > this.smin) this.smin = this.umin;
+      if (this.umax < this.smax) this.smax = this.umax;
+    }
+  }
+
+  private tnumFromBounds(): void {
+    const r = tnumRange(this.umin, this.umax);
+    const v = this.tv | r.v;
+    const mu = this.tm & r.m;
+    const nv = v & ~mu & U64;
+    // 32-bit part
+    const r32 = tnumRange(BigInt(this.u32min), BigInt(this.u32max));
+    const lowV = (nv & U32N) | r32.v;
+    const lowM = (mu & U32N) & r32.m;
+    this.tv = (nv & ~U32N & U64) | (lowV & ~lowM & U32N);
+    this.tm = (mu & ~U32N & U64) | lowM;
+  }
+
+  /** Sanity: an empty range means this path is impossible. */
+  isEmpty(): boolean {
+    return this.umin > this.umax || this.smin > this.smax || this.u32min > this.u32max || this.s32min > this.s32max ||
+      ((this.tv & this.tm) !== 0n);
+  }
+}
+
+export function tnumRange(min: bigint, max: bigint): { v: bigint; m: bigint } {
+  const chi = min ^ max;
+  const bits = chi === 0n ? 0 : chi.toString(2).length;
+  if (bits > 63) return { v: 0n, m: U64 };
+  const delta = (1n << BigInt(bits)) - 1n;
+  return { v: min & ~delta & U64, m: delta };
+}
+
+// ---- tnum arithmetic (kernel tnum.c semantics) ----
+
+export interface TnumOut { v: bigint; m: bigint }
+const tmp: TnumOut = { v: 0n, m: 0n };
+
+export function tnumAdd(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut {
+  const sm = (am + bm) & U64;
+  const sv = (av + bv) & U64;
+  const sigma = (sm + sv) & U64;
+  const chi = sigma ^ sv;
+  const mu = chi | am | bm;
+  tmp.v = sv & ~mu & U64; tmp.m = mu;
+  return tmp;
+}
+
+export function tnumSub(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut {
+  const dv = (av - bv) & U64;
+  const alpha = (dv + am) & U64;
+  const beta = (dv - bm) & U64;
+  const chi = alpha ^ beta;
+  const mu = chi | am | bm;
+  tmp.v = dv & ~mu & U64; tmp.m = mu;
+  return tmp;
+}
+
+export function tnumAnd(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut {
+  const alpha = av | am, beta = bv | bm;
+  const v = av & bv;
+  tmp.v = v; tmp.m = alpha & beta & ~v & U64;
+  return tmp;
+}
+
+export function tnumOr(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut {
+  const v = av | bv;
+  const mu = am | bm;
+  tmp.v = v; tmp.m = mu & ~v & U64;
+  return tmp;
+}
+
+export function tnumXor(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut {
+  const v = av ^ bv;
+  const mu = am | bm;
+  tmp.v = v & ~mu & U64; tmp.m = mu;
+  return tmp;
+}
+
+export function tnumMul(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut {
+  // Half-multiply accumulation as in the kernel's tnum_mul.
+  let accV = (av * bv) & U64;
+  let accMv = 0n, accMm = 0n;
+  let a_v = av, a_m = am, b_v = bv, b_m = bm;
+  while (a_v !== 0n || a_m !== 0n) {
+    if ((a_v & 1n) !== 0n) {
+      const r = tnumAdd(accMv, accMm, 0n, b_m);
+      accMv = r.v; accMm = r.m;
+    } else if ((a_m & 1n) !== 0n) {
+      const r = tnumAdd(accMv, accMm, 0n, b_v | b_m);
+      accMv = r.v; accMm = r.m;
+    }
+    a_v >>= 1n; a_m >>= 1n;
+    b_v = (b_v << 1n) & U64; b_m = (b_m << 1n) & U64;
+  }
+  const r = tnumAdd(accV, 0n, accMv, accMm);
+  return r;
+}
+
+export function tnumIn(av: bigint, am: bigint, bv: bigint, bm: bigint): boolean {
+  // is b a subset of a?
+  if ((bm & ~am & U64) !== 0n) return false;
+  return (bv & ~am & U64) === av;
+}
