@@ -1,0 +1,392 @@
+/**
+ * `BpfMap`: a live map on either backend, with typed keys/values through BTF codecs.
+ *
+ * Keys and values are whatever the map's codecs take (see codec.ts): numbers, bigints, plain
+ * objects, arrays, or raw `Uint8Array`s of the exact size. Per-CPU maps take and return arrays
+ * with one value per possible CPU. `map.raw` is a view of the same map that reads raw bytes.
+ */
+import type { Backend, BackendMap, MapInfo } from '../backend.js';
+import type { Btf } from '../btf/index.js';
+import { ArgumentError, BpfError, MapError } from '../errors.js';
+import { MapFlag, type MapSpec, type MapType } from '../spec/index.js';
+import { codecByName, codecFor, decode, encode, perCpuCodec, type Codec } from './codec.js';
+import { EventReader } from './events.js';
+import { resolveBackend, type BackendOption } from './registry.js';
+
+export type UpdateFlags = 'any' | 'noexist' | 'exist' | 'lock' | number;
+
+const PERCPU_TYPES: ReadonlySet<MapType> = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
+const KEYLESS_TYPES: ReadonlySet<MapType> = new Set(['queue', 'stack', 'bloom_filter']);
+
+function updateFlag(map: string, f: UpdateFlags | undefined): number {
+  switch (f) {
+    case undefined: case 'any': return 0;
+    case 'noexist': return 1;
+    case 'exist': return 2;
+    case 'lock': return 4;
+    default:
+      if (typeof f === 'number' && Number.isInteger(f) && f >= 0 && f <= 0xffffffff) return f;
+      throw new ArgumentError(`update ${map}: flags must be 'any', 'noexist', 'exist', 'lock' or a u32, got ${JSON.stringify(f)}`);
+  }
+}
+
+/** Something that keeps track of what it owns (a BpfObject), so closing it closes them. */
+export interface Owner {
+  /** @internal */ release(child: { close(): void }): void;
+}
+
+export interface BpfMapOptions {
+  btf?: Btf;
+  /** Override the codecs' type ids (defaults: the map info's). */
+  keyTypeId?: number;
+  valueTypeId?: number;
+  owner?: Owner;
+  spec?: MapSpec;
+}
+
+export interface EventReaderOptions<T> {
+  /** Decode each record: a function, or the name of a BTF type of the map's object (e.g. `struct event`). */
+  decode?: ((record: Uint8Array) => T) | string;
+}
+
+export class BpfMap<K = unknown, V = unknown> {
+  readonly name: string;
+  readonly type: MapType;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  /** The spec the map was created from (undefined for a map opened from a pin). */
+  readonly spec: MapSpec | undefined;
+  readonly perCpu: boolean;
+  /** The key codec (a bytes codec when there is no BTF). */
+  readonly keyCodec: Codec;
+  /** The codec of one value (per-CPU maps: of one CPU's value). */
+  readonly valueCodec: Codec;
+  private readonly fullValueCodec: Codec;
+  private closed = false;
+  private readonly readers = new Set<EventReader<unknown>>();
+
+  /** @internal */
+  constructor(
+    /** @internal */ readonly handle: BackendMap,
+    readonly backend: Backend,
+    private readonly opts: BpfMapOptions & { rawView?: boolean; parent?: BpfMap<any, any> } = {},
+  ) {
+    const info = handle.info;
+    this.name = info.name;
+    this.type = info.type;
+    this.keySize = info.keySize;
+    this.valueSize = info.valueSize;
+    this.maxEntries = info.maxEntries;
+    this.flags = info.flags;
+    this.spec = opts.spec;
+    this.perCpu = PERCPU_TYPES.has(info.type);
+    const btf = opts.rawView ? undefined : opts.btf;
+    this.keyCodec = codecFor(btf, opts.keyTypeId ?? info.keyTypeId, info.keySize);
+    this.valueCodec = codecFor(btf, opts.valueTypeId ?? info.valueTypeId, info.valueSize);
+    this.fullValueCodec = this.perCpu ? perCpuCodec(this.valueCodec, backend.possibleCpus) : this.valueCodec;
+  }
+
+  /** Open a map pinned at `path` (bpffs on the kernel). The caller owns (closes) it. */
+  static async openPinned<K = unknown, V = unknown>(path: string, opts: { backend?: BackendOption } = {}): Promise<BpfMap<K, V>> {
+    if (typeof path !== 'string' || !path) throw new ArgumentError('open pinned map: path must be a non-empty string');
+    const backend = await resolveBackend(opts.backend);
+    return new BpfMap<K, V>(backend.openPinnedMap(path), backend);
+  }
+
+  /** Live info from the backend (id, BTF type ids, ...). */
+  get info(): MapInfo {
+    return this.handle.info;
+  }
+
+  /** The file descriptor (kernel backend only). */
+  get fd(): number | undefined {
+    return this.handle.fd;
+  }
+
+  get id(): number {
+    return this.handle.info.id;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The same map, reading and writing raw `Uint8Array`s (per-CPU: arrays of Uint8Array). */
+  get raw(): BpfMap<Uint8Array, Uint8Array> {
+    return new BpfMap<Uint8Array, Uint8Array>(this.handle, this.backend, { rawView: true, spec: this.spec, parent: this });
+  }
+
+  private live(op: string): void {
+    if (this.closed || this.opts.parent?.closed) throw new BpfError('CLOSED', `${op} ${this.name}: the map is closed`);
+  }
+
+  private what(op: string, part: string): string {
+    return `${op} ${this.name}: ${part}`;
+  }
+
+  private encKey(op: string, key: K): Uint8Array {
+    if (KEYLESS_TYPES.has(this.type)) throw new ArgumentError(`${op} ${this.name}: a ${this.type} map has no keys (use push/pop/peek)`);
+    return encode(this.keyCodec, key, this.what(op, 'key'));
+  }
+
+  private encValue(op: string, value: V): Uint8Array {
+    return encode(this.fullValueCodec, value, this.what(op, 'value'));
+  }
+
+  private decValue(bytes: Uint8Array): V {
+    return decode<V>(this.fullValueCodec, bytes);
+  }
+
+  private decKey(bytes: Uint8Array): K {
+    return decode<K>(this.keyCodec, bytes);
+  }
+
+  /** The value at `key`, or undefined when absent. */
+  lookup(key: K): V | undefined {
+    this.live('lookup');
+    const v = this.handle.lookup(this.encKey('lookup', key));
+    return v === undefined ? undefined : this.decValue(v);
+  }
+
+  /** Alias of `lookup`. */
+  get(key: K): V | undefined {
+    return this.lookup(key);
+  }
+
+  has(key: K): boolean {
+    this.live('has');
+    return this.handle.lookup(this.encKey('has', key)) !== undefined;
+  }
+
+  /**
+   * Insert or replace. `flags`: 'any' (default), 'noexist' (MapError KEY_EXISTS if present),
+   * 'exist' (MapError KEY_NOT_FOUND if absent), 'lock', or the numeric BPF_* flags.
+   */
+  update(key: K, value: V, flags?: UpdateFlags): void {
+    this.live('update');
+    const f = updateFlag(this.name, flags);
+    this.handle.update(this.encKey('update', key), this.encValue('update', value), f);
+  }
+
+  /** Alias of `update(key, value, 'any')`. */
+  set(key: K, value: V): this {
+    this.update(key, value);
+    return this;
+  }
+
+  /** Delete `key`; false when it was absent. */
+  delete(key: K): boolean {
+    this.live('delete');
+    try {
+      this.handle.delete(this.encKey('delete', key));
+      return true;
+    } catch (e) {
+      if (e instanceof MapError && e.code === 'KEY_NOT_FOUND') return false;
+      throw e;
+    }
+  }
+
+  /** Look up and delete in one step; undefined when absent. */
+  lookupAndDelete(key: K): V | undefined {
+    this.live('lookupAndDelete');
+    const v = this.handle.lookupAndDelete(this.encKey('lookupAndDelete', key));
+    return v === undefined ? undefined : this.decValue(v);
+  }
+
+  private keyless(op: string): void {
+    this.live(op);
+    if (!KEYLESS_TYPES.has(this.type)) throw new ArgumentError(`${op} ${this.name}: only queue and stack maps support ${op} (this is a ${this.type} map)`);
+  }
+
+  /** Queue/stack: add a value (flags 'exist' overwrites the oldest when full). */
+  push(value: V, flags?: UpdateFlags): void {
+    this.keyless('push');
+    this.handle.update(null, this.encValue('push', value), updateFlag(this.name, flags));
+  }
+
+  /** Queue/stack: remove and return the next value; undefined when empty. */
+  pop(): V | undefined {
+    this.keyless('pop');
+    const v = this.handle.lookupAndDelete(null);
+    return v === undefined ? undefined : this.decValue(v);
+  }
+
+  /** Queue/stack: the next value without removing it; undefined when empty. */
+  peek(): V | undefined {
+    this.keyless('peek');
+    const v = this.handle.lookup(null);
+    return v === undefined ? undefined : this.decValue(v);
+  }
+
+  /** Keys in the map's iteration order (via BPF_MAP_GET_NEXT_KEY). */
+  *keys(): IterableIterator<K> {
+    this.live('iterate');
+    if (KEYLESS_TYPES.has(this.type)) return;
+    let prev: Uint8Array | undefined;
+    for (;;) {
+      const next = this.handle.nextKey(prev);
+      if (next === undefined) return;
+      prev = next.slice();
+      yield this.decKey(prev);
+    }
+  }
+
+  /** `[key, value]` pairs; entries deleted while iterating are skipped. */
+  *entries(): IterableIterator<[K, V]> {
+    this.live('iterate');
+    if (KEYLESS_TYPES.has(this.type)) return;
+    let prev: Uint8Array | undefined;
+    for (;;) {
+      const next = this.handle.nextKey(prev);
+      if (next === undefined) return;
+      prev = next.slice();
+      const v = this.lookupRawKey(prev);
+      if (v !== undefined) yield [this.decKey(prev), this.decValue(v)];
+    }
+  }
+
+  private lookupRawKey(key: Uint8Array): Uint8Array | undefined {
+    try {
+      return this.handle.lookup(key);
+    } catch (e) {
+      // fd arrays (prog_array, xskmap, ...) refuse user-space lookups of some slots
+      if (e instanceof BpfError && (e.code === 'NOT_SUPPORTED' || e.code === 'EOPNOTSUPP' || e.code === 'ENOENT' || e.code === 'KEY_NOT_FOUND')) return undefined;
+      throw e;
+    }
+  }
+
+  *values(): IterableIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  /**
+   * Read every entry with batched lookups (BPF_MAP_LOOKUP_BATCH). `andDelete` empties the map as
+   * it reads. `batchSize` entries per call (default 64).
+   */
+  lookupBatch(opts: { batchSize?: number; andDelete?: boolean } = {}): [K, V][] {
+    this.live('lookupBatch');
+    const n = opts.batchSize ?? 64;
+    if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`lookupBatch ${this.name}: batchSize must be a positive integer, got ${n}`);
+    const out: [K, V][] = [];
+    const vs = this.fullValueCodec.size;
+    let cursor: Uint8Array | undefined;
+    for (;;) {
+      const r = this.handle.lookupBatch(cursor, n, opts.andDelete ?? false);
+      for (let i = 0; i < r.count; i++) {
+        out.push([
+          this.decKey(r.keys.subarray(i * this.keySize, (i + 1) * this.keySize)),
+          this.decValue(r.values.subarray(i * vs, (i + 1) * vs)),
+        ]);
+      }
+      if (!r.cursor) return out;
+      cursor = r.cursor;
+    }
+  }
+
+  /** Read and delete every entry (BPF_MAP_LOOKUP_AND_DELETE_BATCH). */
+  lookupAndDeleteBatch(opts: { batchSize?: number } = {}): [K, V][] {
+    return this.lookupBatch({ ...opts, andDelete: true });
+  }
+
+  /** Write `keys[i] → values[i]` in one call; returns how many were written. */
+  updateBatch(keys: readonly K[], values: readonly V[], flags?: UpdateFlags): number {
+    this.live('updateBatch');
+    if (!Array.isArray(keys) || !Array.isArray(values)) throw new ArgumentError(`updateBatch ${this.name}: keys and values must be arrays`);
+    if (keys.length !== values.length) throw new ArgumentError(`updateBatch ${this.name}: ${keys.length} keys but ${values.length} values`);
+    const f = updateFlag(this.name, flags);
+    if (keys.length === 0) return 0;
+    const vs = this.fullValueCodec.size;
+    const kb = new Uint8Array(keys.length * this.keySize);
+    const vb = new Uint8Array(values.length * vs);
+    for (let i = 0; i < keys.length; i++) {
+      kb.set(encode(this.keyCodec, keys[i], this.what('updateBatch', `key ${i}`)), i * this.keySize);
+      vb.set(encode(this.fullValueCodec, values[i], this.what('updateBatch', `value ${i}`)), i * vs);
+    }
+    return this.handle.updateBatch(kb, vb, keys.length, f);
+  }
+
+  /** Delete `keys` in one call; returns how many were deleted. */
+  deleteBatch(keys: readonly K[]): number {
+    this.live('deleteBatch');
+    if (!Array.isArray(keys)) throw new ArgumentError(`deleteBatch ${this.name}: keys must be an array`);
+    if (keys.length === 0) return 0;
+    const kb = new Uint8Array(keys.length * this.keySize);
+    for (let i = 0; i < keys.length; i++) kb.set(encode(this.keyCodec, keys[i], this.what('deleteBatch', `key ${i}`)), i * this.keySize);
+    return this.handle.deleteBatch(kb, keys.length);
+  }
+
+  /** Make the map read-only for user space (programs can still write unless `.rodata`). */
+  freeze(): void {
+    this.live('freeze');
+    this.handle.freeze();
+  }
+
+  /** Pin at `path` (bpffs on the kernel). */
+  pin(path: string): void {
+    this.live('pin');
+    if (typeof path !== 'string' || !path) throw new ArgumentError(`pin ${this.name}: path must be a non-empty string`);
+    this.handle.pin(path);
+  }
+
+  /** Map the value area of a BPF_F_MMAPABLE array; shared with programs. */
+  mmap(): ArrayBuffer {
+    this.live('mmap');
+    if (!(this.flags & MapFlag.Mmapable)) throw new ArgumentError(`mmap ${this.name}: the map was not created with BPF_F_MMAPABLE`);
+    return this.handle.mmap();
+  }
+
+  private reader<T>(kind: 'ringbuf' | 'perf_event_array', opts: EventReaderOptions<T>): EventReader<T> {
+    const op = kind === 'ringbuf' ? 'ringbuf' : 'perfBuffer';
+    this.live(op);
+    if (this.type !== kind) throw new ArgumentError(`${op} ${this.name}: the map is a ${this.type}, not a ${kind}`);
+    let dec: (b: Uint8Array) => T;
+    if (typeof opts.decode === 'function') dec = opts.decode;
+    else if (typeof opts.decode === 'string') {
+      const c = this.opts.btf ? codecByName(this.opts.btf, opts.decode) : undefined;
+      if (!c) throw new ArgumentError(`${op} ${this.name}: no BTF type named '${opts.decode}' in the object`);
+      dec = (b) => {
+        if (b.length < c.size) throw new BpfError('RECORD_TOO_SHORT', `${op} ${this.name}: record of ${b.length} bytes is shorter than ${c.typeName} (${c.size} bytes)`);
+        return decode<T>(c, b);
+      };
+    } else dec = (b) => b as unknown as T;
+    const r: EventReader<T> = new EventReader<T>(this.handle.openReader(), dec, this.name, () => this.readers.delete(r as EventReader<unknown>));
+    this.readers.add(r as EventReader<unknown>);
+    return r;
+  }
+
+  /** Read a ring buffer map: `for await (const rec of map.ringbuf())`, or `poll()`. */
+  ringbuf<T = Uint8Array>(opts: EventReaderOptions<T> = {}): EventReader<T> {
+    return this.reader('ringbuf', opts);
+  }
+
+  /** Read a perf event array map (one buffer per CPU). */
+  perfBuffer<T = Uint8Array>(opts: EventReaderOptions<T> = {}): EventReader<T> {
+    return this.reader('perf_event_array', opts);
+  }
+
+  /** Close the map (and its readers). Idempotent. Views from `raw` share the handle. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const r of [...this.readers]) r.close();
+    if (this.opts.parent) return;
+    this.handle.close();
+    this.opts.owner?.release(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** The value bytes this map stores for another map/program in a slot (fd on the kernel, id on the emulator). */
+  static slotValue(h: { fd?: number; id?: number; info?: { id: number } }): number {
+    if (h.fd !== undefined) return h.fd;
+    return h.id ?? h.info?.id ?? 0;
+  }
+}
