@@ -10,7 +10,7 @@ import { attachTypeId, progTypeId, progTypeName, type ProgType, type ProgramSpec
 import { Attr, BpfCmd, objName, ProgInfoOff, ProgLoadFlag, ProgLoadOff, readCString, TestRunOff } from './attr.js';
 import { Errno } from './binding.js';
 import { attachBtfId, decodeLog, logTail, vmlinuxBtf } from './btf.js';
-import { applyCoreRelocs } from './core.js';
+import { applyCoreRelocs, type CoreResult } from './core.js';
 import { attachProgram } from './links.js';
 import { bpfError, closeFd, errnoHint, objGet, objInfo, objPin, sys } from './sys.js';
 
@@ -254,7 +254,8 @@ export function loadProgram(spec: ProgramSpec, opts: LoadProgramOptions, ctx: Pr
   }
   const insns = new Uint8Array(spec.instructions); // a copy (Buffer.slice would alias)
   patchMapReferences(spec, insns, opts.maps);
-  if (spec.coreRelocs.length) applyCoreRelocs(spec, insns, ctx.btf, ctx.kernelBtf ?? vmlinuxBtf);
+  const core = spec.coreRelocs.length ? applyCoreRelocs(spec, insns, ctx.btf, ctx.kernelBtf ?? vmlinuxBtf) : [];
+  const poisoned = core.filter((c) => c.poisoned);
 
   const license = new TextEncoder().encode((spec.license || 'GPL') + '\0');
   const attr = new Attr(s, ProgLoadOff.Size)
@@ -303,14 +304,14 @@ export function loadProgram(spec: ProgramSpec, opts: LoadProgramOptions, ctx: Pr
     errno = r < 0 ? -r : 0;
   }
   const log = logBuf ? decodeLog(logBuf) : '';
-  if (r < 0) throw loadError(spec, errno, log);
+  if (r < 0) throw loadError(spec, errno, log, poisoned);
 
   const prog = KernelProgram.fromFd(r, op, spec.name);
   if (logLevel > 0) (prog as { log?: string }).log = log;
   return prog;
 }
 
-function loadError(spec: ProgramSpec, errno: number, log: string): Error {
+function loadError(spec: ProgramSpec, errno: number, log: string, poisoned: CoreResult[]): Error {
   const op = `load program ${spec.name}`;
   const s = sys();
   if (errno === Errno.EPERM && !log) return bpfError(op, BpfCmd.ProgLoad, errno);
@@ -318,7 +319,12 @@ function loadError(spec: ProgramSpec, errno: number, log: string): Error {
     const hint = errnoHint(errno) ?? (errno === Errno.EINVAL ? `the kernel refused the ${spec.type} program before verification (check the section name, license and attach type)` : undefined);
     return bpfError(op, BpfCmd.ProgLoad, errno, hint);
   }
-  const { insn, error } = summariseVerifierLog(log);
+  const summary = summariseVerifierLog(log);
+  const { insn } = summary;
+  let error = summary.error;
+  // A reachable poisoned CO-RE relocation: say which relocation failed, as libbpf does.
+  const bad = insn !== undefined ? poisoned.find((p) => p.reloc.insn === insn) : undefined;
+  if (bad) error = `CO-RE relocation (${bad.reloc.kind}) failed: ${bad.reason ?? 'no match in kernel BTF'} (verifier: ${error})`;
   const source = insn !== undefined ? sourceOf(spec, insn) : undefined;
   let where = '';
   if (insn !== undefined) {
