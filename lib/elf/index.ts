@@ -55,9 +55,17 @@ interface Func {
 }
 
 const enum RelKind { Map, Call, FuncAddr, Extern, KfuncCall }
-interface InsnReloc {
+
+/** Something the linker must patch at one instruction: from a relocation or an in-section call. */
+interface Edge {
+  /** Instruction slot within the section. */
+  insn: number;
   kind: RelKind;
+  /** Map name (RelKind.Map). */
   map: string;
+  /** src_reg pseudo value to set (RelKind.Map: MAP_FD or MAP_VALUE), 0 to leave as is. */
+  pseudo: number;
+  /** Byte offset into the map value (MAP_VALUE). */
   offset: number;
   target: Func | undefined;
   name: string;
@@ -66,12 +74,15 @@ interface InsnReloc {
 
 interface CodeSection {
   sec: ElfSection;
-  /** Private copy of the section's code with relocations applied. */
-  code: Uint8Array;
+  /** The section's bytes in the file (never modified; programs get patched copies). */
+  data: Uint8Array;
   insns: number;
-  /** Function starting at each slot (sparse). */
+  /** Function starting at each slot. */
   funcAt: Map<number, Func>;
-  relocs: Map<number, InsnReloc>;
+  /** Functions in address order. */
+  funcs: Func[];
+  /** Patch points in instruction order. */
+  edges: Edge[];
 }
 
 interface MapSlot {
@@ -434,7 +445,7 @@ class ObjectParser {
     for (const s of elf.sections) {
       if (!s.index || s.type !== SectionType.Progbits || (s.flags & SectionFlag.Execinstr) === 0 || s.size === 0) continue;
       if (s.size % 8 !== 0) throw this.err(`code size ${s.size} is not a multiple of 8`, { section: s.name });
-      this.code.set(s.index, { sec: s, code: s.data.slice(), insns: s.size / 8, funcAt: new Map(), relocs: new Map() });
+      this.code.set(s.index, { sec: s, data: s.data, insns: s.size / 8, funcAt: new Map(), funcs: [], edges: [] });
     }
     const funcs: ElfSymbol[] = elf.symbols.filter((y) => y.type === SymbolType.Func && y.shndx !== 0 && this.code.has(y.shndx));
     funcs.sort((a, b) => a.shndx - b.shndx || a.value - b.value || a.index - b.index);
@@ -445,113 +456,144 @@ class ObjectParser {
       if (y.size === 0) throw this.err(`function ${y.name} has size 0`, loc);
       if (y.value > cs.sec.size || y.size > cs.sec.size - y.value) throw this.err(`function ${y.name} (0x${y.value.toString(16)}+${y.size}) extends past the end of the section (${cs.sec.size} bytes)`, loc);
       const start = y.value / 8;
-      if (cs.funcAt.has(start)) throw this.err(`functions ${cs.funcAt.get(start)!.name} and ${y.name} start at the same instruction`, loc);
+      const prev = cs.funcs[cs.funcs.length - 1];
+      if (prev && prev.start + prev.count > start) throw this.err(`functions ${prev.name} and ${y.name} overlap`, loc);
       const global = y.bind !== SymbolBind.Local && cs.sec.name !== '.text';
-      cs.funcAt.set(start, { name: y.name, section: cs, start, count: y.size / 8, global });
+      const f: Func = { name: y.name, section: cs, start, count: y.size / 8, global };
+      cs.funcAt.set(start, f);
+      cs.funcs.push(f);
     }
-    // Keep functions in address order for deterministic program order.
-    for (const cs of this.code.values()) cs.funcAt = new Map([...cs.funcAt.entries()].sort((a, b) => a[0] - b[0]));
   }
 
   private relocateSection(cs: CodeSection): void {
     const elf = this.elf;
     const rels = elf.relocations.get(cs.sec.index);
-    if (!rels) return;
     const secName = cs.sec.name;
-    const code = cs.code;
+    const code = cs.data;
     const dv = new DataView(code.buffer, code.byteOffset, code.byteLength);
-    for (const r of rels) {
-      if (r.offset % 8 !== 0) throw this.err(`relocation at offset 0x${r.offset.toString(16)} is not on an instruction boundary`, { section: secName, offset: r.offset });
-      const insn = r.offset / 8;
-      const loc = { section: secName, insn };
-      const op = code[r.offset]!;
-      const sym = elf.symbols[r.symbol]!;
-      const symName = sym.name || (sym.shndx && sym.shndx < elf.sections.length ? elf.sections[sym.shndx]!.name : `#${sym.index}`);
-      const imm = dv.getInt32(r.offset + 4, true);
-      const rel: InsnReloc = { kind: RelKind.Map, map: '', offset: 0, target: undefined, name: symName, externKind: 'ksym' };
-      if (op === Op.LdImm64) {
-        if (r.type !== Reloc.Bpf64_64) throw this.err(`unsupported relocation type ${r.type} for ld_imm64 against ${symName}`, loc);
-        if (insn + 1 >= cs.insns) throw this.err('ld_imm64 at the end of the section has no second slot', loc);
-        if (sym.shndx === 0) {
-          rel.kind = RelKind.Extern;
-          rel.externKind = this.kconfigVars?.has(sym.name) ? 'kconfig' : 'ksym';
-        } else if (sym.shndx >= 0xff00) {
-          throw this.err(`ld_imm64 relocation against special symbol ${symName} (section index 0x${sym.shndx.toString(16)}) is not supported`, loc);
-        } else {
-          const target = elf.sections[sym.shndx]!;
-          if (target.flags & SectionFlag.Execinstr) {
-            const tcs = this.code.get(target.index);
-            const byte = sym.value + imm;
-            if (!tcs || byte % 8 !== 0) throw this.err(`function address of ${symName}+${imm} is not an instruction`, loc);
-            const f = tcs.funcAt.get(byte / 8);
-            if (!f) throw this.err(`function address ${target.name}+0x${byte.toString(16)} is not the start of a function`, loc);
-            rel.kind = RelKind.FuncAddr;
-            rel.target = f;
-            code[r.offset + 1] = (code[r.offset + 1]! & 0x0f) | (Pseudo.Func << 4);
-          } else if (target.name === '.maps') {
-            let slot = sym.type === SymbolType.Section ? undefined : this.btfMaps.get(sym.name);
-            if (!slot) {
-              const off = sym.value + (sym.type === SymbolType.Section ? imm : 0);
-              for (const m of this.btfMaps.values()) if (m.offset === off) slot = m;
-            }
-            if (!slot) throw this.err(`map ${symName} has no BTF definition and no legacy definition`, loc);
-            rel.map = slot.spec.name;
-            this.setMapLoad(dv, r.offset, Pseudo.MapFd, 0);
-          } else if (target.name === 'maps') {
-            const m = this.legacyMaps.get(sym.value + (sym.type === SymbolType.Section ? imm : 0));
-            if (!m) throw this.err(`reference to ${symName} in section maps does not match a legacy map definition`, loc);
-            rel.map = m.name;
-            this.setMapLoad(dv, r.offset, Pseudo.MapFd, 0);
-          } else {
-            const dm = this.dataMaps.get(target.index);
-            if (!dm) {
-              if (sym.type === SymbolType.Object) {
-                throw this.err(`map ${symName} (section ${target.name}) has no BTF definition and no legacy definition`, loc,
-                  'BTF-defined maps go in SEC(".maps"), legacy struct bpf_map_def maps in SEC("maps")');
-              }
-              throw this.err(`ld_imm64 relocation against ${symName} in section ${target.name} is not supported (only maps, global data and functions)`, loc);
-            }
-            const off = (sym.type === SymbolType.Section ? 0 : sym.value) + imm;
-            if (off < 0 || off > dm.valueSize) throw this.err(`reference to ${symName}+${imm} is outside ${target.name} (${dm.valueSize} bytes)`, loc);
-            rel.map = dm.name;
-            rel.offset = off;
-            this.setMapLoad(dv, r.offset, Pseudo.MapValue, off);
-          }
-        }
-      } else if (op === Op.Call) {
-        if (r.type !== Reloc.Bpf64_32) throw this.err(`unsupported relocation type ${r.type} for call against ${symName}`, loc);
-        if (sym.shndx === 0) {
-          if (this.ksymsFuncs?.has(sym.name)) {
-            rel.kind = RelKind.KfuncCall;
-            rel.externKind = 'func';
-            code[r.offset + 1] = (code[r.offset + 1]! & 0x0f) | (Pseudo.KfuncCall << 4);
-          } else {
-            throw this.err(`call to missing subprogram ${sym.name}`, loc, 'define the function in this object, or declare a kernel function with __ksym');
-          }
-        } else {
-          const src = code[r.offset + 1]! >> 4;
-          if (src !== Pseudo.Call) throw this.err(`relocated call against ${symName} is not a bpf-to-bpf call (src_reg ${src})`, loc);
-          const target = sym.shndx < elf.sections.length ? elf.sections[sym.shndx] : undefined;
-          const tcs = target ? this.code.get(target.index) : undefined;
-          if (!tcs) throw this.err(`call target ${symName} is not in a code section`, loc);
-          const byte = sym.value + (imm + 1) * 8;
-          const f = byte % 8 === 0 ? tcs.funcAt.get(byte / 8) : undefined;
-          if (!f) throw this.err(`call target ${tcs.sec.name}+0x${byte.toString(16)} (${symName}) is not the start of a function`, loc);
-          rel.kind = RelKind.Call;
-          rel.target = f;
-        }
-      } else {
-        throw this.err(`unsupported relocation (type ${r.type}) against ${symName} on instruction with opcode 0x${op.toString(16)}`, loc, 'only ld_imm64 and call instructions can be relocated');
+    const relocated = new Uint8Array(cs.insns);
+    const edges = cs.edges;
+    if (rels) {
+      for (const r of rels) {
+        if (r.offset % 8 !== 0) throw this.err(`relocation at offset 0x${r.offset.toString(16)} is not on an instruction boundary`, { section: secName, offset: r.offset });
+        const insn = r.offset / 8;
+        edges.push(this.relocation(cs, dv, insn, r.type, r.symbol));
+        relocated[insn] = 1;
       }
-      cs.relocs.set(insn, rel);
+    }
+    // Calls and function addresses the assembler resolved within the section (no relocation).
+    const n = cs.insns;
+    for (let i = 0, o = 0; i < n; i++, o += 8) {
+      const op = code[o]!;
+      if (op === Op.Call) {
+        if (code[o + 1]! >> 4 !== Pseudo.Call || relocated[i]) continue;
+      } else if (op === Op.LdImm64) {
+        if (code[o + 1]! >> 4 !== Pseudo.Func || relocated[i]) {
+          i++; // skip the second slot
+          o += 8;
+          continue;
+        }
+      } else continue;
+      const t = i + dv.getInt32(o + 4, true) + 1;
+      const target = cs.funcAt.get(t);
+      if (!target) throw this.err(`call target insn ${t} is not the start of a function`, { section: secName, insn: i });
+      edges.push({ insn: i, kind: op === Op.Call ? RelKind.Call : RelKind.FuncAddr, map: '', pseudo: 0, offset: 0, target, name: target.name, externKind: 'func' });
+      if (op === Op.LdImm64) {
+        i++;
+        o += 8;
+      }
+    }
+    edges.sort((a, b) => a.insn - b.insn);
+    for (let k = 1; k < edges.length; k++) {
+      if (edges[k]!.insn === edges[k - 1]!.insn) throw this.err('two relocations for one instruction', { section: secName, insn: edges[k]!.insn });
     }
   }
 
-  private setMapLoad(dv: DataView, off: number, pseudo: number, valueOff: number): void {
-    const b1 = dv.getUint8(off + 1);
-    dv.setUint8(off + 1, (b1 & 0x0f) | (pseudo << 4));
-    dv.setInt32(off + 4, 0, true);
-    dv.setInt32(off + 12, valueOff, true);
+  private relocation(cs: CodeSection, dv: DataView, insn: number, rtype: number, symIdx: number): Edge {
+    const elf = this.elf;
+    const secName = cs.sec.name;
+    const code = cs.data;
+    const off = insn * 8;
+    const loc = { section: secName, insn };
+    const op = code[off]!;
+    const sym = elf.symbols[symIdx]!;
+    const symName = sym.name || (sym.shndx && sym.shndx < elf.sections.length ? elf.sections[sym.shndx]!.name : `#${sym.index}`);
+    const imm = dv.getInt32(off + 4, true);
+    const rel: Edge = { insn, kind: RelKind.Map, map: '', pseudo: 0, offset: 0, target: undefined, name: symName, externKind: 'ksym' };
+    if (op === Op.LdImm64) {
+      if (rtype !== Reloc.Bpf64_64) throw this.err(`unsupported relocation type ${rtype} for ld_imm64 against ${symName}`, loc);
+      if (insn + 1 >= cs.insns) throw this.err('ld_imm64 at the end of the section has no second slot', loc);
+      if (sym.shndx === 0) {
+        rel.kind = RelKind.Extern;
+        rel.externKind = this.kconfigVars?.has(sym.name) ? 'kconfig' : 'ksym';
+        return rel;
+      }
+      if (sym.shndx >= 0xff00) throw this.err(`ld_imm64 relocation against special symbol ${symName} (section index 0x${sym.shndx.toString(16)}) is not supported`, loc);
+      const target = elf.sections[sym.shndx]!;
+      if (target.flags & SectionFlag.Execinstr) {
+        const tcs = this.code.get(target.index);
+        const byte = sym.value + imm;
+        if (!tcs || byte % 8 !== 0) throw this.err(`function address of ${symName}+${imm} is not an instruction`, loc);
+        const f = tcs.funcAt.get(byte / 8);
+        if (!f) throw this.err(`function address ${target.name}+0x${byte.toString(16)} is not the start of a function`, loc);
+        rel.kind = RelKind.FuncAddr;
+        rel.target = f;
+        return rel;
+      }
+      rel.pseudo = Pseudo.MapFd;
+      if (target.name === '.maps') {
+        let slot = sym.type === SymbolType.Section ? undefined : this.btfMaps.get(sym.name);
+        if (!slot) {
+          const at = sym.value + (sym.type === SymbolType.Section ? imm : 0);
+          for (const m of this.btfMaps.values()) if (m.offset === at) slot = m;
+        }
+        if (!slot) throw this.err(`map ${symName} has no BTF definition and no legacy definition`, loc);
+        rel.map = slot.spec.name;
+        return rel;
+      }
+      if (target.name === 'maps') {
+        const m = this.legacyMaps.get(sym.value + (sym.type === SymbolType.Section ? imm : 0));
+        if (!m) throw this.err(`reference to ${symName} in section maps does not match a legacy map definition`, loc);
+        rel.map = m.name;
+        return rel;
+      }
+      const dm = this.dataMaps.get(target.index);
+      if (!dm) {
+        if (sym.type === SymbolType.Object) {
+          throw this.err(`map ${symName} (section ${target.name}) has no BTF definition and no legacy definition`, loc,
+            'BTF-defined maps go in SEC(".maps"), legacy struct bpf_map_def maps in SEC("maps")');
+        }
+        throw this.err(`ld_imm64 relocation against ${symName} in section ${target.name} is not supported (only maps, global data and functions)`, loc);
+      }
+      const valueOff = (sym.type === SymbolType.Section ? 0 : sym.value) + imm;
+      if (valueOff < 0 || valueOff > dm.valueSize) throw this.err(`reference to ${symName}+${imm} is outside ${target.name} (${dm.valueSize} bytes)`, loc);
+      rel.map = dm.name;
+      rel.pseudo = Pseudo.MapValue;
+      rel.offset = valueOff;
+      return rel;
+    }
+    if (op === Op.Call) {
+      if (rtype !== Reloc.Bpf64_32) throw this.err(`unsupported relocation type ${rtype} for call against ${symName}`, loc);
+      if (sym.shndx === 0) {
+        if (this.ksymsFuncs?.has(sym.name)) {
+          rel.kind = RelKind.KfuncCall;
+          rel.externKind = 'func';
+          return rel;
+        }
+        throw this.err(`call to missing subprogram ${sym.name}`, loc, 'define the function in this object, or declare a kernel function with __ksym');
+      }
+      const src = code[off + 1]! >> 4;
+      if (src !== Pseudo.Call) throw this.err(`relocated call against ${symName} is not a bpf-to-bpf call (src_reg ${src})`, loc);
+      const tcs = sym.shndx < elf.sections.length ? this.code.get(sym.shndx) : undefined;
+      if (!tcs) throw this.err(`call target ${symName} is not in a code section`, loc);
+      const byte = sym.value + (imm + 1) * 8;
+      const f = byte % 8 === 0 ? tcs.funcAt.get(byte / 8) : undefined;
+      if (!f) throw this.err(`call target ${tcs.sec.name}+0x${byte.toString(16)} (${symName}) is not the start of a function`, loc);
+      rel.kind = RelKind.Call;
+      rel.target = f;
+      return rel;
+    }
+    throw this.err(`unsupported relocation (type ${rtype}) against ${symName} on instruction with opcode 0x${op.toString(16)}`, loc, 'only ld_imm64 and call instructions can be relocated');
   }
 
   // --- `values = { ... }` of prog arrays and map-in-map -------------------------------------
@@ -596,56 +638,56 @@ class ObjectParser {
     const funcs: Func[] = [entry];
     const starts = new Map<Func, number>([[entry, 0]]);
     let total = entry.count;
-    const fixes: { at: number; target: Func }[] = [];
-    const mapRefs: MapReference[] = [];
-    const externs: ExternReference[] = [];
+    // First pass: which functions, in first-use order (as libbpf appends them).
     for (let fi = 0; fi < funcs.length; fi++) {
       const f = funcs[fi]!;
-      const cs = f.section;
-      const base = starts.get(f)!;
-      const code = cs.code;
-      for (let k = 0; k < f.count; k++) {
-        const si = f.start + k;
-        const rel = cs.relocs.get(si);
-        let target: Func | undefined;
-        if (rel) {
-          switch (rel.kind) {
-            case RelKind.Map:
-              mapRefs.push({ insn: base + k, map: rel.map, offset: rel.offset });
-              break;
-            case RelKind.Extern:
-            case RelKind.KfuncCall:
-              externs.push({ insn: base + k, name: rel.name, kind: rel.externKind });
-              break;
-            default:
-              target = rel.target;
-          }
-        } else {
-          const op = code[si * 8]!;
-          const src = code[si * 8 + 1]! >> 4;
-          if ((op === Op.Call && src === Pseudo.Call) || (op === Op.LdImm64 && src === Pseudo.Func)) {
-            // Call within the section that the assembler resolved without a relocation.
-            const imm = new DataView(code.buffer, code.byteOffset + si * 8 + 4, 4).getInt32(0, true);
-            const t = si + imm + 1;
-            target = cs.funcAt.get(t);
-            if (!target) throw this.err(`call target insn ${t} is not the start of a function`, { section: cs.sec.name, insn: si, symbol: f.name });
-          }
+      const edges = f.section.edges;
+      for (let k = firstEdge(edges, f.start), end = f.start + f.count; k < edges.length && edges[k]!.insn < end; k++) {
+        const t = edges[k]!.target;
+        if (t && !starts.has(t)) {
+          starts.set(t, total);
+          funcs.push(t);
+          total += t.count;
         }
-        if (target) {
-          if (!starts.has(target)) {
-            starts.set(target, total);
-            funcs.push(target);
-            total += target.count;
-          }
-          fixes.push({ at: base + k, target });
-        }
-        if (code[si * 8] === Op.LdImm64) k++; // the second slot of ld_imm64 is not an instruction
       }
     }
+    // Second pass: copy and patch.
     const out = new Uint8Array(total * 8);
-    for (const f of funcs) out.set(f.section.code.subarray(f.start * 8, (f.start + f.count) * 8), starts.get(f)! * 8);
     const odv = new DataView(out.buffer);
-    for (const fx of fixes) odv.setInt32(fx.at * 8 + 4, starts.get(fx.target)! - fx.at - 1, true);
+    const mapRefs: MapReference[] = [];
+    const externs: ExternReference[] = [];
+    for (const f of funcs) {
+      const base = starts.get(f)!;
+      out.set(f.section.data.subarray(f.start * 8, (f.start + f.count) * 8), base * 8);
+      const edges = f.section.edges;
+      for (let k = firstEdge(edges, f.start), end = f.start + f.count; k < edges.length && edges[k]!.insn < end; k++) {
+        const e = edges[k]!;
+        const at = base + e.insn - f.start;
+        const o = at * 8;
+        switch (e.kind) {
+          case RelKind.Map:
+            out[o + 1] = (out[o + 1]! & 0x0f) | (e.pseudo << 4);
+            odv.setInt32(o + 4, 0, true);
+            if (o + 12 < out.length) odv.setInt32(o + 12, e.offset, true);
+            mapRefs.push({ insn: at, map: e.map, offset: e.offset });
+            break;
+          case RelKind.Extern:
+            externs.push({ insn: at, name: e.name, kind: e.externKind });
+            break;
+          case RelKind.KfuncCall:
+            out[o + 1] = (out[o + 1]! & 0x0f) | (Pseudo.KfuncCall << 4);
+            externs.push({ insn: at, name: e.name, kind: e.externKind });
+            break;
+          case RelKind.Call:
+            odv.setInt32(o + 4, starts.get(e.target!)! - at - 1, true);
+            break;
+          case RelKind.FuncAddr:
+            out[o + 1] = (out[o + 1]! & 0x0f) | (Pseudo.Func << 4);
+            odv.setInt32(o + 4, starts.get(e.target!)! - at - 1, true);
+            break;
+        }
+      }
+    }
 
     const funcInfo: FuncInfo[] = [];
     const lineInfo: LineInfo[] = [];
@@ -705,6 +747,16 @@ class ObjectParser {
     if (info.attachTo) spec.attachTo = info.attachTo;
     return spec;
   }
+}
+
+function firstEdge(edges: Edge[], insn: number): number {
+  let a = 0, b = edges.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (edges[m]!.insn < insn) a = m + 1;
+    else b = m;
+  }
+  return a;
 }
 
 function lowerBound(l: ExtLineInfo[], off: number): number {
