@@ -28,6 +28,7 @@ export interface CommandEntry {
 // ─── The command table: one row per subcommand ────────────────────────────────────────────────
 export const COMMANDS: Record<string, CommandEntry> = {
   disasm: { summary: 'disassemble the programs of an object (llvm-objdump syntax)', load: () => import('./commands/disasm.js') },
+  exec: { summary: 'run raw BPF bytecode on the emulator (exec [MEMORY_HEX] [--program HEX] [--engine jit|interpreter])', load: () => import('./commands/exec.js') },
   inspect: { summary: 'show license, programs and maps of an object', load: () => import('./commands/inspect.js') },
   link: { summary: 'list the kernel\'s BPF links (link list [--json])', load: () => import('./commands/link.js') },
   map: { summary: 'list kernel maps; dump/lookup/update/delete a pinned map', load: () => import('./commands/map.js') },
