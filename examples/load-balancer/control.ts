@@ -4,15 +4,17 @@
  * data plane's maps — Maglev ring updates go out as one batch of the changed slots.
  */
 import { fileURLToPath } from 'node:url';
-import { BtfKind } from '../../lib/btf/index.js';
 import { ArgumentError, BpfError } from '../../lib/errors.js';
 import type { BpfMap } from '../../lib/object/map.js';
-import type { ObjectSpec } from '../../lib/spec/index.js';
+import { load, type BpfObject } from '../../lib/index.js';
+import type { BackendOption } from '../../lib/object/registry.js';
+import type { Link } from '../../lib/object/link.js';
+import type { XdpMode } from '../../lib/backend.js';
 import { formatIp, parseIp } from '../common/packets.js';
 import { DEFAULTS, type LbConfig, type VipConfig } from './config.js';
 import { FLOW_HASH_SEED, hashBytes } from './hash.js';
 import {
-  EMPTY_SLOT, MAX_BACKENDS, MAX_VIPS, RING_SIZE_MAX, VERDICTS, VIP_FLAGS, decodeBackend, decodeVipMeta, encodeFlowKey,
+  DEFAULT_RING_SIZE, EMPTY_SLOT, MAX_BACKENDS, MAX_VIPS, RING_SIZE_MAX, VERDICTS, VIP_FLAGS, decodeBackend, decodeVipMeta, encodeFlowKey,
   u32, vipIdString, type Flow, type ProtocolName, type VerdictName, type VipFlagName, type VipId,
 } from './layout.js';
 import { isPrime } from './maglev.js';
@@ -64,27 +66,6 @@ export interface ApplyResult {
   ringSlots: number;
 }
 
-/** Set the `ring_size` global in `.rodata` of a parsed lb object before it is loaded. */
-export function setRingSize(spec: ObjectSpec, ringSize: number): void {
-  if (!Number.isInteger(ringSize) || ringSize < 2 || ringSize > RING_SIZE_MAX || !isPrime(ringSize)) {
-    throw new ArgumentError(`lb: ring size must be a prime in 2..${RING_SIZE_MAX}, got ${ringSize}`);
-  }
-  const rodata = spec.maps.find((m) => m.name === '.rodata');
-  const btf = spec.btf;
-  if (!rodata?.initialData || !btf) throw new BpfError('LB_OBJECT', `lb: ${spec.source} has no .rodata with BTF (was it built from lb.bpf.c?)`);
-  for (const t of btf.types) {
-    if (t.kind !== BtfKind.Datasec || t.name !== '.rodata') continue;
-    for (const v of t.vars) {
-      const vt = btf.types[v.type];
-      if (vt?.kind === BtfKind.Var && vt.name === 'ring_size') {
-        new DataView(rodata.initialData.buffer, rodata.initialData.byteOffset).setUint32(v.offset, ringSize, true);
-        return;
-      }
-    }
-  }
-  throw new BpfError('LB_OBJECT', `lb: ${spec.source} has no ring_size global`);
-}
-
 function sumPerCpu(values: Uint8Array | Uint8Array[] | undefined, off: number): bigint {
   if (values === undefined) return 0n;
   const list = Array.isArray(values) ? values : [values];
@@ -93,8 +74,73 @@ function sumPerCpu(values: Uint8Array | Uint8Array[] | undefined, off: number): 
   return s;
 }
 
+export interface LoadBalancerOptions {
+  backend?: BackendOption;
+  /** Maglev ring size M, a prime ≤ 65537 (set in the data plane's `.rodata` before load). */
+  ringSize?: number;
+  /** The compiled lb object (default: the committed lb.bpf.o). */
+  object?: string | Uint8Array;
+  gatewayMac?: string;
+  sourcePrefix4?: string;
+  sourcePrefix6?: string;
+  maxPacketSize?: number;
+}
+
+/** The data plane of a loaded lb object. */
+export function dataPlaneOf(obj: BpfObject): LbDataPlane {
+  const raw = new Map<string, BpfMap<Uint8Array, Uint8Array>>();
+  const prog = obj.program('xdp_lb');
+  return {
+    map(name) {
+      let m = raw.get(name);
+      if (!m) raw.set(name, (m = obj.map(name).raw));
+      return m;
+    },
+    run: (frame) => prog.run({ data: frame }),
+    possibleCpus: obj.backend.possibleCpus,
+  };
+}
+
 export class LoadBalancer {
   readonly state: LbState;
+  /** The loaded object when the LoadBalancer loaded it itself (LoadBalancer.load). */
+  object?: BpfObject;
+
+  /** Load lb.bpf.o on `backend` and set up an empty balancer. */
+  static async load(opts: LoadBalancerOptions = {}): Promise<LoadBalancer> {
+    const ringSize = opts.ringSize ?? DEFAULT_RING_SIZE;
+    if (!Number.isInteger(ringSize) || ringSize < 2 || ringSize > RING_SIZE_MAX || !isPrime(ringSize)) {
+      throw new ArgumentError(`lb: ring size must be a prime in 2..${RING_SIZE_MAX}, got ${ringSize}`);
+    }
+    const obj = await load(opts.object ?? LB_OBJECT, { backend: opts.backend, globals: { ring_size: ringSize } });
+    try {
+      const lb = new LoadBalancer(dataPlaneOf(obj), ringSize, ctlFromConfig({
+        gatewayMac: opts.gatewayMac ?? '00:00:00:00:00:00',
+        sourcePrefix4: opts.sourcePrefix4 ?? DEFAULTS.sourcePrefix4,
+        sourcePrefix6: opts.sourcePrefix6 ?? DEFAULTS.sourcePrefix6,
+        maxPacketSize: opts.maxPacketSize ?? DEFAULTS.maxPacketSize,
+      }));
+      lb.object = obj;
+      return lb;
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+  }
+
+  /** Attach the data plane to an interface with XDP (kernel: a real device; emulator: a simulated one). */
+  attach(dev: string | number, opts: { mode?: XdpMode } = {}): Link {
+    if (!this.object) throw new ArgumentError('lb attach: this LoadBalancer was not loaded by LoadBalancer.load');
+    return this.object.program('xdp_lb').attachXdp(dev, opts);
+  }
+
+  close(): void {
+    this.object?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
 
   constructor(readonly plane: LbDataPlane, ringSize: number, ctl = ctlFromConfig({ gatewayMac: '00:00:00:00:00:00', ...DEFAULTS })) {
     this.state = new LbState(ringSize, ctl);
