@@ -72,17 +72,18 @@ export function pinnedPaths(prefix = '/'): string[] {
 }
 
 /** Live emulator objects by id, so that map slots holding ids (prog_array, map-in-map, xskmap) resolve. */
-const liveMaps = new Map<number, unknown>();
+/** Live maps indexed by id: the `lo` of a MAP_TAG handle is the map id. */
+export const MAP_TABLE: unknown[] = [undefined];
 const livePrograms = new Map<number, unknown>();
 
 export function registerMap(id: number, map: unknown): void {
-  liveMaps.set(id, map);
+  MAP_TABLE[id] = map;
 }
 export function unregisterMap(id: number): void {
-  liveMaps.delete(id);
+  if (id < MAP_TABLE.length) MAP_TABLE[id] = undefined;
 }
 export function mapById<T>(id: number): T | undefined {
-  return liveMaps.get(id) as T | undefined;
+  return MAP_TABLE[id] as T | undefined;
 }
 export function registerProgram(id: number, prog: unknown): void {
   livePrograms.set(id, prog);
