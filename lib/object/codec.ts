@@ -231,6 +231,10 @@ class Builder {
       case BtfKind.Enum: case BtfKind.Enum64:
         return this.enumCodec(t);
       case BtfKind.Typedef: case BtfKind.Const: case BtfKind.Volatile: case BtfKind.Restrict: case BtfKind.TypeTag: {
+        const target = this.btf.resolve(t.type);
+        if (t.kind === BtfKind.Typedef && target?.kind === BtfKind.Int && target.bitOffset === 0 && (target.bits === target.size * 8 || target.encoding.bool)) {
+          return intCodec(target.size, target.encoding.signed, t.name, target.encoding.bool); // messages name the typedef (__u16)
+        }
         const inner = this.codec(t.type);
         if (!inner) return undefined;
         return t.kind === BtfKind.Typedef ? { ...inner, typeName: t.name } : inner;

@@ -20,6 +20,9 @@ struct event {
 	char comm[16];
 };
 
+/* Keeps `struct event` in the object's BTF so user space can decode records by type name. */
+struct event *unused_event_type __attribute__((unused));
+
 const volatile __u32 target_tgid = 0;
 
 struct {
