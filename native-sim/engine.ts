@@ -513,7 +513,7 @@ export function makeFault(
 function memFault(vm: Vm, pc: number, hi: number, a: number, size: number, kind: string, why: string): EmulatorFault {
   const address = addressOf(hi, a);
   const region = vm.space.regionName(hi);
-  return makeFault(vm, pc, `invalid ${kind} of ${size} bytes at 0x${address.toString(16)}: ${why}`, {
+  return makeFault(vm, pc, `invalid ${kind} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)}: ${why}`, {
     address,
     ...(region !== undefined ? { region } : {}),
   });
