@@ -1,0 +1,3 @@
+export * from './interface.js';
+export * from './pcap.js';
+export * from './xsk.js';
