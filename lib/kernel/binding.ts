@@ -19,6 +19,15 @@ export type BufferLike = ArrayBufferView | ArrayBuffer;
 export interface BpfSys {
   /** bpf(2): `syscall(__NR_bpf, cmd, attr, attr.byteLength)`. */
   bpf(cmd: number, attr: BufferLike): number;
+  /**
+   * Register a buffer for bpfSlot (hot path): keeps it alive and remembers its address and
+   * length. Returns a slot id (> 0) or -errno.
+   */
+  bpfRegister(attr: BufferLike): number;
+  /** Release a slot: 0, or -ENOENT when unknown. */
+  bpfUnregister(id: number): number;
+  /** bpf(2) on a registered buffer: `syscall(__NR_bpf, cmd, buf, buf.byteLength)`; result or -errno. */
+  bpfSlot(cmd: number, id: number): number;
   /** Address of the buffer's first byte, for attr pointer fields (keep the buffer alive). null → 0n. */
   addressOf(buf: BufferLike | null): bigint;
   /** perf_event_open(2) with an encoded `struct perf_event_attr`. */
@@ -122,7 +131,7 @@ export function addonPaths(): string[] {
 }
 
 const REQUIRED: readonly (keyof BpfSys)[] = [
-  'bpf', 'addressOf', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'socket', 'bind',
+  'bpf', 'bpfRegister', 'bpfUnregister', 'bpfSlot', 'addressOf', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'socket', 'bind',
   'setsockopt', 'getsockopt', 'sendto', 'recv', 'ifNameToIndex', 'errnoString', 'pollStart',
   'pollStop', 'pollRef', 'atomicLoad64', 'atomicStore64', 'pageSize', 'getpid', 'gettid',
 ];

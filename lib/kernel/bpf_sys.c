@@ -154,6 +154,108 @@ static napi_value js_bpf(napi_env env, napi_callback_info info) {
   return ret_long(env, r);
 }
 
+/*
+ * Registered attr buffers: the hot path of map operations. bpfRegister(buffer) pins a buffer
+ * (strong reference) and returns a slot id; bpfSlot(cmd, id) issues bpf(cmd, buffer) without
+ * re-reading the buffer's address on every call. bpfUnregister(id) releases the slot.
+ * Slots are per N-API environment (instance data), so worker threads never share them.
+ */
+typedef struct slot {
+  void *ptr;
+  size_t len;
+  napi_ref ref;
+} slot;
+
+typedef struct instance {
+  slot *slots;
+  int32_t cap;
+  int32_t used; /* high-water mark */
+  int32_t *free_ids;
+  int32_t nfree;
+} instance;
+
+static void instance_finalize(napi_env env, void *data, void *hint) {
+  instance *in = (instance *)data;
+  free(in->slots);
+  free(in->free_ids);
+  free(in);
+}
+
+static instance *get_instance(napi_env env) {
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) != napi_ok) return NULL;
+  return (instance *)data;
+}
+
+static napi_value js_bpf_register(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  void *p;
+  size_t len;
+  if (!get_buf(env, argv[0], &p, &len, 0)) return throw_arg(env, "bpfRegister: expected a buffer");
+  instance *in = get_instance(env);
+  if (!in) return throw_arg(env, "bpfRegister: addon not initialised");
+  int32_t id;
+  if (in->nfree > 0) {
+    id = in->free_ids[--in->nfree];
+  } else {
+    if (in->used == in->cap) {
+      int32_t ncap = in->cap ? in->cap * 2 : 64;
+      slot *ns = (slot *)realloc(in->slots, sizeof(slot) * (size_t)ncap);
+      if (!ns) return make_i32(env, -ENOMEM);
+      int32_t *nf = (int32_t *)realloc(in->free_ids, sizeof(int32_t) * (size_t)ncap);
+      if (!nf) {
+        in->slots = ns;
+        return make_i32(env, -ENOMEM);
+      }
+      in->slots = ns;
+      in->free_ids = nf;
+      in->cap = ncap;
+    }
+    id = ++in->used;
+  }
+  slot *sl = &in->slots[id - 1];
+  sl->ptr = p;
+  sl->len = len;
+  if (napi_create_reference(env, argv[0], 1, &sl->ref) != napi_ok) {
+    sl->ptr = NULL;
+    in->free_ids[in->nfree++] = id;
+    return throw_last(env, "napi_create_reference");
+  }
+  return make_i32(env, id);
+}
+
+static napi_value js_bpf_unregister(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int32_t id;
+  if (!get_i32(env, argv[0], &id)) return throw_arg(env, "bpfUnregister: id must be a number");
+  instance *in = get_instance(env);
+  if (!in || id <= 0 || id > in->used || !in->slots[id - 1].ptr) return make_i32(env, -ENOENT);
+  slot *sl = &in->slots[id - 1];
+  napi_delete_reference(env, sl->ref);
+  sl->ptr = NULL;
+  sl->ref = NULL;
+  in->free_ids[in->nfree++] = id;
+  return make_i32(env, 0);
+}
+
+/* bpfSlot(cmd, id) → result or -errno (throws on an unknown slot) */
+static napi_value js_bpf_slot(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t cmd, id;
+  if (argc < 2 || !get_i32(env, argv[0], &cmd) || !get_i32(env, argv[1], &id))
+    return throw_arg(env, "bpfSlot: expected (cmd, id)");
+  instance *in = get_instance(env);
+  if (!in || id <= 0 || id > in->used || !in->slots[id - 1].ptr)
+    return throw_arg(env, "bpfSlot: unknown slot (buffer not registered or already released)");
+  slot *sl = &in->slots[id - 1];
+  long r = syscall(__NR_bpf, cmd, sl->ptr, (unsigned int)sl->len);
+  napi_value out;
+  napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out);
+  return out;
+}
+
 /* addressOf(buffer) → BigInt address of its first byte */
 static napi_value js_address_of(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -605,6 +707,9 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_callback fn;
   } fns[] = {
       {"bpf", js_bpf},
+      {"bpfRegister", js_bpf_register},
+      {"bpfUnregister", js_bpf_unregister},
+      {"bpfSlot", js_bpf_slot},
       {"addressOf", js_address_of},
       {"perfEventOpen", js_perf_event_open},
       {"ioctl", js_ioctl},
@@ -632,6 +737,12 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_value f;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;
     if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return NULL;
+  }
+  instance *in = (instance *)calloc(1, sizeof *in);
+  if (!in || napi_set_instance_data(env, in, instance_finalize, NULL) != napi_ok) {
+    free(in);
+    napi_throw_error(env, NULL, "bpf_sys: cannot allocate instance data");
+    return NULL;
   }
   napi_add_env_cleanup_hook(env, env_cleanup, env);
   return exports;

@@ -152,6 +152,12 @@ export function mapBtfId(fd: number): number {
 
 const BAD_FD = 0xffffffff;
 
+/** Releases the addon slots of a map that was never closed (memory only; fds are owned by close()). */
+const slotRegistry = new FinalizationRegistry<number[]>((ids) => {
+  const s = sys();
+  for (const id of ids) s.bpfUnregister(id);
+});
+
 /** A live kernel map: BackendMap over an fd. */
 export class KernelMap implements BackendMap {
   readonly info: MapInfo;
@@ -174,6 +180,12 @@ export class KernelMap implements BackendMap {
   /** key NULL, next_key → next (first key) */
   private readonly aFirst: Attr;
   private readonly aBatch: Attr;
+  /** Addon slot ids of the preallocated attrs (bpfSlot hot path). */
+  private readonly sElem: number;
+  private readonly sDelete: number;
+  private readonly sNoKey: number;
+  private readonly sNext: number;
+  private readonly sFirst: number;
 
   constructor(fd: number, info: MapInfo) {
     this.s = sys();
@@ -190,6 +202,17 @@ export class KernelMap implements BackendMap {
     this.aNext = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.next);
     this.aFirst = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.next);
     this.aBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
+    const reg = (a: Attr): number => {
+      const id = this.s.bpfRegister(a.bytes);
+      if (id <= 0) throw bpfError(`open map ${info.name}: register attr buffer`, BpfCmd.MapLookupElem, -id);
+      return id;
+    };
+    this.sElem = reg(this.aElem);
+    this.sDelete = reg(this.aDelete);
+    this.sNoKey = reg(this.aNoKey);
+    this.sNext = reg(this.aNext);
+    this.sFirst = reg(this.aFirst);
+    slotRegistry.register(this, [this.sElem, this.sDelete, this.sNoKey, this.sNext, this.sFirst], this);
   }
 
   /** Wrap an fd we own (takes ownership; closes it on failure). */
@@ -239,52 +262,66 @@ export class KernelMap implements BackendMap {
 
   lookup(key: Uint8Array | null, flags = 0): Uint8Array | undefined {
     let a: Attr;
-    if (key === null) a = this.aNoKey;
-    else {
+    let slot: number;
+    if (key === null) {
+      a = this.aNoKey;
+      slot = this.sNoKey;
+    } else {
       if (key.length !== this.info.keySize) this.checkKey('lookup', key);
       this.key.set(key);
       a = this.aElem;
+      slot = this.sElem;
     }
     a.u32[6] = flags;
-    const r = this.s.bpf(BpfCmd.MapLookupElem, a.bytes);
+    const r = this.s.bpfSlot(BpfCmd.MapLookupElem, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'lookup', BpfCmd.MapLookupElem, -r);
     }
-    return this.value.slice(0, this.valueBytes);
+    return this.copyValue();
+  }
+
+  private copyValue(): Uint8Array {
+    const out = new Uint8Array(this.valueBytes);
+    out.set(this.valueBytes === this.value.length ? this.value : this.value.subarray(0, this.valueBytes));
+    return out;
   }
 
   update(key: Uint8Array | null, value: Uint8Array, flags: number): void {
     let a: Attr;
-    if (key === null) a = this.aNoKey;
-    else {
+    let slot: number;
+    if (key === null) {
+      a = this.aNoKey;
+      slot = this.sNoKey;
+    } else {
       if (key.length !== this.info.keySize) this.checkKey('update', key);
       this.key.set(key);
       a = this.aElem;
+      slot = this.sElem;
     }
     if (value.length !== this.valueBytes) this.checkValue('update', value);
     this.value.set(value);
     a.u32[6] = flags;
-    const r = this.s.bpf(BpfCmd.MapUpdateElem, a.bytes);
+    const r = this.s.bpfSlot(BpfCmd.MapUpdateElem, slot);
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
   }
 
   delete(key: Uint8Array): void {
     if (key.length !== this.info.keySize) this.checkKey('delete', key);
     this.key.set(key);
-    const r = this.s.bpf(BpfCmd.MapDeleteElem, this.aDelete.bytes);
+    const r = this.s.bpfSlot(BpfCmd.MapDeleteElem, this.sDelete);
     if (r < 0) throw mapError(this.info.name, 'delete', BpfCmd.MapDeleteElem, -r);
   }
 
   nextKey(key: Uint8Array | undefined): Uint8Array | undefined {
-    let a: Attr;
-    if (key === undefined) a = this.aFirst;
+    let slot: number;
+    if (key === undefined) slot = this.sFirst;
     else {
       if (key.length !== this.info.keySize) this.checkKey('next key of', key);
       this.key.set(key);
-      a = this.aNext;
+      slot = this.sNext;
     }
-    const r = this.s.bpf(BpfCmd.MapGetNextKey, a.bytes);
+    const r = this.s.bpfSlot(BpfCmd.MapGetNextKey, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'next key of', BpfCmd.MapGetNextKey, -r);
@@ -294,19 +331,23 @@ export class KernelMap implements BackendMap {
 
   lookupAndDelete(key: Uint8Array | null): Uint8Array | undefined {
     let a: Attr;
-    if (key === null) a = this.aNoKey;
-    else {
+    let slot: number;
+    if (key === null) {
+      a = this.aNoKey;
+      slot = this.sNoKey;
+    } else {
       if (key.length !== this.info.keySize) this.checkKey('lookup and delete', key);
       this.key.set(key);
       a = this.aElem;
+      slot = this.sElem;
     }
     a.u32[6] = 0;
-    const r = this.s.bpf(BpfCmd.MapLookupAndDeleteElem, a.bytes);
+    const r = this.s.bpfSlot(BpfCmd.MapLookupAndDeleteElem, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'lookup and delete', BpfCmd.MapLookupAndDeleteElem, -r);
     }
-    return this.value.slice(0, this.valueBytes);
+    return this.copyValue();
   }
 
   private batchCall(cmd: BpfCmd, inBatch: Uint8Array | null, outBatch: Uint8Array | null, keys: Uint8Array | null, values: Uint8Array | null, count: number, elemFlags: number): { r: number; count: number } {
@@ -433,6 +474,8 @@ export class KernelMap implements BackendMap {
     this.aFirst.u32[0] = BAD_FD;
     this.aBatch.u32[MapBatchOff.MapFd >> 2] = BAD_FD;
     this.s.close(fd);
+    // Slots stay registered (their attrs now carry a bad fd) until the map object is collected,
+    // so a use after close gets EBADF, never an unknown-slot error.
   }
 
   [Symbol.dispose](): void {
