@@ -229,4 +229,30 @@ describe('bpfkit disasm errors', () => {
     expect(nf.code).toBe(1);
     expect(nf.stderr).toContain("no program or function named 'nope' (have: alu64, alu32, swaps)");
   });
+
+  it('mutated objects (seeded fuzz) give exit 0 or a typed error with exit 1, never a crash', async () => {
+    let seed = 20261125;
+    const rnd = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 0x100000000;
+    };
+    const codes = new Map<number, number>();
+    const fuzzed = join(tmp, 'fuzzed.o');
+    for (const obj of objects.filter((o) => o.label.startsWith('fixtures/') && o.cpu === 'v3')) {
+      const orig = new Uint8Array(readFileSync(obj.path));
+      for (let k = 0; k < 40; k++) {
+        const b = orig.slice();
+        const n = 1 + Math.floor(rnd() * 8);
+        for (let j = 0; j < n; j++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+        writeFileSync(fuzzed, b);
+        for (const args of [[fuzzed], [fuzzed, '--source']]) {
+          const r = await disasmCli(args);
+          expect([0, 1], `${obj.label} mutation ${k}: ${r.stderr}`).toContain(r.code);
+          expect(r.stderr).not.toContain('unexpected error');
+          codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+        }
+      }
+    }
+    expect(codes.get(1) ?? 0).toBeGreaterThan(0);
+  });
 });
