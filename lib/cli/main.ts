@@ -10,6 +10,7 @@ import { ArgumentError, BpfError } from '../errors.js';
 
 /** Where a command writes; `process.stdout`/`process.stderr` fit. */
 export interface CommandIo {
+  run: { summary: 'load an object and test-run one program (kernel or emulator), print retval/data/maps', load: () => import('./commands/run.js') },
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
 }
