@@ -10,7 +10,6 @@ import { ArgumentError, BpfError } from '../errors.js';
 
 /** Where a command writes; `process.stdout`/`process.stderr` fit. */
 export interface CommandIo {
-  run: { summary: 'load an object and test-run one program (kernel or emulator), print retval/data/maps', load: () => import('./commands/run.js') },
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
 }
@@ -34,6 +33,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   link: { summary: 'list the kernel\'s BPF links (link list [--json])', load: () => import('./commands/link.js') },
   map: { summary: 'list kernel maps; dump/lookup/update/delete a pinned map', load: () => import('./commands/map.js') },
   prog: { summary: 'list the kernel\'s BPF programs (prog list [--json])', load: () => import('./commands/prog.js') },
+  run: { summary: 'load an object and test-run one program (kernel or emulator), print retval/data/maps', load: () => import('./commands/run.js') },
 };
 // ──────────────────────────────────────────────────────────────────────────────────────────────
 
