@@ -3,6 +3,7 @@
  * func/line info (read back with bpftool), verifier rejections naming the C line, test runs,
  * by-name pinning and program pinning.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BpfError, NotSupportedError, VerifierError } from '../../lib/errors.js';
@@ -11,7 +12,8 @@ import { addonPaths, createKernelBackend, probeKernel } from '../../lib/kernel/i
 import { loadBtf } from '../../lib/kernel/btf.js';
 import { mapBtfId } from '../../lib/kernel/maps.js';
 import { loadProgram } from '../../lib/kernel/programs.js';
-import { sys } from '../../lib/kernel/sys.js';
+import { objInfo, sys } from '../../lib/kernel/sys.js';
+import { ProgInfoOff } from '../../lib/kernel/attr.js';
 import { allProgs, compileC, compileProg } from '../helpers/progs.js';
 import {
   bpftool, concat, insn, kernelSkipReason, loadObjectFile, loadSpec, pinDir, progSpec, readU32, readU64,
@@ -250,6 +252,33 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(again.name).toBe('pin_me');
     expect(again.run({ data: new Uint8Array(16) }).retval).toBe(3);
     expect(readU32(u32(again.id))).toBe((bpftool('prog', 'show', 'pinned', `${dir}/prog_pin_me`) as { id: number }).id);
+  });
+
+  test('tp_btf program gets attach_btf_id = the btf_trace_<tp> typedef in vmlinux (bpftool oracle)', async () => {
+    const obj = loadObjectFile(await compileC('test/kernel/progs/tracing_btf.bpf.c'));
+    cleanup.push(obj);
+    const prog = obj.progs.get('on_sys_enter_btf')!;
+    expect(prog.type).toBe('tracing');
+    const info = objInfo('test', prog.fd!, ProgInfoOff.Size);
+    const attachBtfId = new DataView(info.buffer, info.byteOffset).getUint32(ProgInfoOff.AttachBtfId, true);
+    const raw = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'raw'], { encoding: 'utf8', maxBuffer: 512 << 20 });
+    const m = /^\[(\d+)\] TYPEDEF 'btf_trace_sys_enter' /m.exec(raw);
+    expect(m).not.toBeNull();
+    expect(attachBtfId).toBe(Number(m![1]));
+  });
+
+  test('test run with ctx in/out (__sk_buff: mark in, retval = mark, ctx out returned)', () => {
+    // r0 = *(u32 *)(r1 + 8) (skb->mark); exit
+    const prog = loadProgram(progSpec('ret_mark', 'sched_cls', concat(insn(0x61, 0, 1, 8, 0), insn(0x95, 0, 0, 0, 0))), { maps: new Map() }, { btfFd: 0 });
+    cleanup.push(prog);
+    const SKB = 192; // sizeof(struct __sk_buff)
+    const ctx = new Uint8Array(SKB);
+    new DataView(ctx.buffer).setUint32(8, 0x4242, true);
+    const r = prog.run({ data: new Uint8Array(64), ctx });
+    expect(r.retval).toBe(0x4242);
+    expect(r.ctx?.length).toBe(SKB);
+    expect(new DataView(r.ctx!.buffer, r.ctx!.byteOffset).getUint32(8, true)).toBe(0x4242);
+    expect(r.data.length).toBe(64);
   });
 
   test('bad programs fail with typed errors before or at the syscall', () => {

@@ -2,6 +2,7 @@
  * Kernel maps against the real kernel: every map type is created and exercised, and every map
  * operation is checked by reading the pinned map back with bpftool (independent oracle).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BackendMap } from '../../lib/backend.js';
 import { ArgumentError, MapError, SyscallError } from '../../lib/errors.js';
@@ -336,6 +337,17 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(f.key.saddr).toBe(0x0100007f);
     expect(f.value.packets).toBe(12);
     expect(Object.keys(f.value)).toContain('lens');
+  });
+
+  test('map_extra (bloom filter hash count) and numa_node reach the kernel (bpftool)', () => {
+    const bf = mk({ name: 'km_bloom', type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 64, mapExtra: 3n });
+    const show = bpftool('map', 'show', 'pinned', pinned(bf, 'bloom')) as { type: string; max_entries: number };
+    expect(show.type).toBe('bloom_filter');
+    // bpftool's JSON has no map_extra; the kernel's fdinfo does
+    expect(readFileSync(`/proc/self/fdinfo/${bf.fd}`, 'utf8')).toMatch(/^map_extra:\s+0x0*3$/m);
+    bf.update(null, u32(1234), ANY);
+    const numa = mk({ name: 'km_numa', type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4, numaNode: 0 });
+    expect(numa.info.flags & MapFlag.NumaNode).toBe(MapFlag.NumaNode);
   });
 
   test('bad input and closed maps give typed errors', () => {
