@@ -67,7 +67,12 @@ export function mapError(mapName: string, op: string, cmd: BpfCmd, errno: number
     default: code = undefined;
   }
   const what = `${op} map ${mapName}`;
-  if (code === undefined) return bpfError(what, cmd, errno);
+  if (code === undefined) {
+    if (errno === Errno.EPERM && (cmd === BpfCmd.MapUpdateElem || cmd === BpfCmd.MapDeleteElem || cmd === BpfCmd.MapUpdateBatch || cmd === BpfCmd.MapDeleteBatch || cmd === BpfCmd.MapLookupAndDeleteElem)) {
+      return bpfError(what, cmd, errno, 'the map is frozen or read-only for user space (BPF_F_RDONLY); otherwise run as root or grant CAP_BPF');
+    }
+    return bpfError(what, cmd, errno);
+  }
   const text: Record<MapErrorCode, string> = {
     KEY_NOT_FOUND: 'key not found',
     KEY_EXISTS: 'key already exists',

@@ -152,8 +152,16 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(bpftoolDump(path).map((e) => readU32(Uint8Array.from(e.value!)))).toEqual([0, 0, 0xdeadbeef, 0]);
     expect(code(() => m.delete(u32(2)))).toBe('INVALID_ARGUMENT');
     expect(code(() => m.update(u32(0), u32(1), NOEXIST))).toBe('KEY_EXISTS');
+    // batch lookup over an array (the cursor is a key-sized index)
+    const all = m.lookupBatch(undefined, 2);
+    expect(all.count).toBe(2);
+    const rest = m.lookupBatch(all.cursor, 8);
+    expect(rest.count).toBe(2);
+    expect(rest.cursor).toBeUndefined();
+    expect(readU32(rest.values, 0)).toBe(0xdeadbeef);
     m.freeze();
     expect(() => m.update(u32(1), u32(1), ANY)).toThrow(SyscallError);
+    expect(() => m.update(u32(1), u32(1), ANY)).toThrow(/frozen/);
     expect((bpftool('map', 'show', 'pinned', path) as { frozen?: number }).frozen).toBe(1);
     expect(m.lookup(u32(2))).toEqual(u32(0xdeadbeef));
   });
