@@ -3,7 +3,6 @@
  * emulator), keeps the control-plane state in TypeScript, and writes only what changes into the
  * data plane's maps — Maglev ring updates go out as one batch of the changed slots.
  */
-import { fileURLToPath } from 'node:url';
 import { ArgumentError, BpfError } from '../../lib/errors.js';
 import type { BpfMap } from '../../lib/object/map.js';
 import { load, type BpfObject } from '../../lib/index.js';
@@ -11,6 +10,7 @@ import type { BackendOption } from '../../lib/object/registry.js';
 import type { Link } from '../../lib/object/link.js';
 import type { XdpMode } from '../../lib/backend.js';
 import { formatIp, parseIp } from '../common/packets.js';
+import { exampleAsset } from '../common/paths.js';
 import { DEFAULTS, type LbConfig, type VipConfig } from './config.js';
 import { FLOW_HASH_SEED, hashBytes } from './hash.js';
 import {
@@ -20,7 +20,7 @@ import {
 import { isPrime } from './maglev.js';
 import { ctlFromConfig, flagBits, LbState, type MapWrites } from './state.js';
 
-export const LB_OBJECT = fileURLToPath(new URL('./lb.bpf.o', import.meta.url));
+export const LB_OBJECT = exampleAsset(import.meta.url, './lb.bpf.o');
 
 /** The maps the control plane writes, by name. */
 export type LbMapName = MapWrites['map'] | 'conn_table' | 'vip_stats' | 'backend_stats' | 'verdicts' | 'lru_stats';

@@ -30,6 +30,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   disasm: { summary: 'disassemble the programs of an object (llvm-objdump syntax)', load: () => import('./commands/disasm.js') },
   exec: { summary: 'run raw BPF bytecode on the emulator (exec [MEMORY_HEX] [--program HEX] [--engine jit|interpreter])', load: () => import('./commands/exec.js') },
   inspect: { summary: 'show license, programs and maps of an object', load: () => import('./commands/inspect.js') },
+  lb: { summary: 'run the example XDP load balancer from a config (apply, stats, destroy)', load: () => import('./commands/lb.js') },
   link: { summary: 'list the kernel\'s BPF links (link list [--json])', load: () => import('./commands/link.js') },
   map: { summary: 'list kernel maps; dump/lookup/update/delete a pinned map', load: () => import('./commands/map.js') },
   prog: { summary: 'list the kernel\'s BPF programs (prog list [--json])', load: () => import('./commands/prog.js') },
