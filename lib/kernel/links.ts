@@ -23,7 +23,7 @@ import { ArgumentError, BpfError, NotSupportedError, SyscallError } from '../err
 import { ATTACH_TYPES, attachTypeId, type AttachType, type ProgType } from '../spec/index.js';
 import { Errno } from './binding.js';
 import { isLinkFd, linkInfoByFd, type LinkEntry } from './listing.js';
-import { Cmd, PERM_HINT, bpf, closeFd, cstr, ifName, newAttr, objGet, objPin, sys, syscallError } from './sysops.js';
+import { Cmd, PERM_HINT, bpf, closeFd, cstr, fdById, ifName, newAttr, objGet, objPin, sys, syscallError } from './sysops.js';
 import { resolveSymbolOffset } from './uprobe.js';
 
 /** What attaching needs to know about a loaded program. */
@@ -536,6 +536,18 @@ export function openPinnedLink(path: string): BackendLink {
   try {
     if (!isLinkFd(fd)) throw new ArgumentError(`open pinned link ${path}: the object pinned there is not a link`);
     return new KernelLink(fd, linkInfoOf(linkInfoByFd(fd), path), path);
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+}
+
+/** Open a kernel link by id (BPF_LINK_GET_FD_BY_ID); undefined when no such link exists. */
+export function openLinkById(id: number): BackendLink | undefined {
+  const fd = fdById(Cmd.LinkGetFdById, id, 'link');
+  if (fd === undefined) return undefined;
+  try {
+    return new KernelLink(fd, linkInfoOf(linkInfoByFd(fd)));
   } catch (e) {
     closeFd(fd);
     throw e;
