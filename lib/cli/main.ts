@@ -27,6 +27,8 @@ export interface CommandEntry {
 
 // ─── The command table: one row per subcommand ────────────────────────────────────────────────
 export const COMMANDS: Record<string, CommandEntry> = {
+  attach: { summary: 'attach a program of an object to XDP or tc (tcx) of an interface via a pinned link', load: () => import('./commands/attach.js') },
+  detach: { summary: 'detach XDP or tc (tcx) links from an interface or a pinned path', load: () => import('./commands/detach.js') },
   disasm: { summary: 'disassemble the programs of an object (llvm-objdump syntax)', load: () => import('./commands/disasm.js') },
   exec: { summary: 'run raw BPF bytecode on the emulator (exec [MEMORY_HEX] [--program HEX] [--engine jit|interpreter])', load: () => import('./commands/exec.js') },
   inspect: { summary: 'show license, programs and maps of an object', load: () => import('./commands/inspect.js') },
