@@ -288,6 +288,19 @@ export function runProgram(prog: CompiledProgram, vm: Vm, opts: RunProgramOption
   return vm.regs64[0]!;
 }
 
+/**
+ * `runProgram` for hot paths (packets): no options object, no bigint; returns r0's low 32 bits
+ * unsigned (what BPF_PROG_TEST_RUN reports as retval). The full r0 stays in `vm.regs`.
+ */
+export function runProgram32(prog: CompiledProgram, vm: Vm, budget: number = DEFAULT_BUDGET): number {
+  vm.budget = budget;
+  vm.depth = 0;
+  vm.tailCalls = 0;
+  vm.current = prog;
+  prog.exec(vm, 0);
+  return vm.regs[LO]! >>> 0;
+}
+
 // ---- static analysis shared by both engines ---------------------------------------------
 
 /** Decoded program and control-flow facts, by slot. */

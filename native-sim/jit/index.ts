@@ -19,7 +19,7 @@
  * faults behave exactly as in the interpreter (the differential tests check it).
  */
 import {
-  FUNC_TAG, HI, LO, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_LIMIT, REGION_TAG, RegionFlag, STACK_SIZE, TAIL_CALL_ID,
+  FUNC_TAG, HI, LO, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_LIMIT, REGION_TAG, STACK_SIZE, TAIL_CALL_ID,
   analyze, atomicSlow, budgetFault, callxFault, depthFault, ldAbsSlow, loadSlow, makeFault, storeSlow,
   type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
 } from '../engine.js';
@@ -79,33 +79,85 @@ class JitProgram implements CompiledProgram {
   }
 }
 
+/** True when the program can run as straight-line labeled blocks: no back edges, no calls. */
+function isDag(A: Analysis): boolean {
+  for (let pc = 0; pc < A.n; pc++) {
+    if (A.inner[pc]) continue;
+    if (pc > 0 && A.funcStart[pc]) return false;
+    const c = A.code[pc]!;
+    if (c === 0x8d || (c === 0x85 && A.src[pc] === 1)) return false;
+    const t = A.target[pc]!;
+    if (t >= 0 && t <= pc) return false;
+  }
+  return true;
+}
+
 function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuilder {
   const b = new CodeBuilder();
   b.param('self', self);
   b.param('RT', RT);
   b.param('F', A.funcStart);
+  if (isDag(A)) {
+    // Two versions: straight-line labeled blocks without budget checks when the budget covers
+    // every instruction of the program (no path is longer), else the checked dispatch loop.
+    emitFunction(b, A, helpers, false, 'slow');
+    emitFunction(b, A, helpers, true, 'run');
+  } else {
+    emitFunction(b, A, helpers, false, 'run');
+  }
+  b.line('return run;');
+  return b;
+}
+
+function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, dag: boolean, name: string): void {
   const n = A.n;
   let usesCalls = false;
   let usesMayGoto = false;
+  let usesHelpers = false;
+  const used = new Uint8Array(11);
+  used[0] = 1;
+  let insnCount = 0;
   for (let pc = 0; pc < n; pc++) {
     if (A.inner[pc]) continue;
+    insnCount++;
     const c = A.code[pc]!;
     if (c === 0x8d || (c === 0x85 && A.src[pc] === 1)) usesCalls = true;
     if (c === 0xe5) usesMayGoto = true;
+    if (c === 0x85) usesHelpers = true;
+    used[A.dst[pc]!] = 1;
+    if (c !== 0x18 && c !== 0x85) used[A.src[pc]!] = 1;
   }
+  if (usesCalls) used.fill(1);
+  if (usesHelpers) used.fill(1, 1, 6);
   const TAG = REGION_TAG;
-  b.line('return function run(vm, pc) {');
+  const jump = (t: number): string => (dag ? `break L${t};` : `pc = ${t}; continue;`);
+  b.line(`function ${name}(vm, pc) {`);
   b.indent();
+  if (dag) b.line(`if (vm.budget < ${insnCount} || pc !== 0) return slow(vm, pc);`);
   b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
   const regInit: string[] = ['r0l = 0', 'r0h = 0'];
-  for (let i = 1; i <= 5; i++) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
+  for (let i = 1; i <= 5; i++) {
+    if (used[i]) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
+    else regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
+  }
   for (let i = 6; i <= 9; i++) regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
-  regInit.push(`r10l = ${STACK_SIZE}`, `r10h = ${TAG} | vm.stack[vm.depth].id`);
+  regInit.push(`r10l = ${STACK_SIZE}`, used[10] ? `r10h = ${TAG} | vm.stack[vm.depth].id` : 'r10h = 0');
   b.line(`let ${regInit.join(', ')};`);
   b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
-  b.line(`const base = vm.depth;`);
+  if (usesCalls) b.line(`const base = vm.depth;`);
   if (usesCalls) b.line(`const CS = RT.callStackOf(vm);`);
-  if (usesMayGoto) b.line(`vm.mayGoto[base] = ${MAY_GOTO_LIMIT};`);
+  if (usesMayGoto) b.line(`vm.mayGoto[vm.depth] = ${MAY_GOTO_LIMIT};`);
+  const targets: number[] = [];
+  if (dag) {
+    const seen = new Set<number>();
+    for (let pc = 0; pc < n; pc++) if (!A.inner[pc] && A.target[pc]! >= 0) seen.add(A.target[pc]!);
+    targets.push(...[...seen].sort((x, y) => y - x));
+    for (const t of targets) {
+      b.line(`L${t}: {`);
+      b.indent();
+    }
+  }
+  const isTarget = new Set(targets);
 
   const exitSeq = (): void => {
     if (usesCalls) {
@@ -144,7 +196,7 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
     }
     b.line(`t = (${hExpr} ^ ${TAG}) >>> 0;`);
     b.line(
-      `if (t < M.length && ((R = M[t]).flags & ${RegionFlag.FastRead}) !== 0 && a >= R.start && a + ${size} <= R.end) { ${fast} }`,
+      `if (t < M.length && a >= (R = M[t]).rs && a + ${size} <= R.re) { ${fast} }`,
     );
     b.line(`else { RT.loadSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${sx}); ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
   };
@@ -159,23 +211,33 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
     }
     b.line(`t = (${hExpr} ^ ${TAG}) >>> 0;`);
     b.line(
-      `if (t < M.length && ((R = M[t]).flags & ${RegionFlag.FastWrite}) !== 0 && a >= R.start && a + ${size} <= R.end) { ${fast} }`,
+      `if (t < M.length && a >= (R = M[t]).ws && a + ${size} <= R.we) { ${fast} }`,
     );
     b.line(`else RT.storeSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${vl}, ${vh});`);
   };
 
-  b.line('for (;;) {');
-  b.indent();
-  b.line('switch (pc) {');
-  b.indent();
+  if (!dag) {
+    b.line('for (;;) {');
+    b.indent();
+    b.line('switch (pc) {');
+    b.indent();
+  }
   for (let pc = 0; pc < n; pc++) {
     if (A.inner[pc]) continue;
     if (A.leader[pc]) {
-      b.dedent();
-      b.line(`case ${pc}:`);
-      b.indent();
       const len = A.blockLen[pc]!;
-      b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${pc}); } B -= ${len};`);
+      if (dag) {
+        if (isTarget.has(pc)) {
+          b.dedent();
+          b.line(`} // L${pc}`);
+        }
+        b.line(`B -= ${len};`);
+      } else {
+        b.dedent();
+        b.line(`case ${pc}:`);
+        b.indent();
+        b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${pc}); } B -= ${len};`);
+      }
     }
     const code = A.code[pc]!;
     const dst = A.dst[pc]!;
@@ -194,7 +256,9 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
         const op = code & 0xf0;
         switch (op) {
           case 0x00:
-            b.line(`t = (${dl} >>> 0) + (${sl} >>> 0); ${dh} = (${dh} + ${sh} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+            if (x) b.line(`t = (${dl} >>> 0) + (${sl} >>> 0); ${dh} = (${dh} + ${sh} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+            else if (imm >= 0) b.line(`t = (${dl} >>> 0) + ${imm}; if (t > 4294967295) ${dh} = (${dh} + 1) | 0; ${dl} = t | 0;`);
+            else b.line(`t = (${dl} >>> 0) + ${imm}; if (t < 0) ${dh} = (${dh} - 1) | 0; ${dl} = t | 0;`);
             break;
           case 0x10:
             b.line(`t = (${dl} >>> 0) - (${sl} >>> 0); ${dh} = (${dh} - ${sh} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0;`);
@@ -292,7 +356,7 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
         const op = code & 0xf0;
         const tgt = A.target[pc]!;
         if (op === 0x00) {
-          b.line(`pc = ${tgt}; continue;`);
+          b.line(jump(tgt));
           break;
         }
         if (op === 0x90) {
@@ -326,7 +390,7 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
           break;
         }
         if (op === 0xe0) {
-          b.line(`t = vm.mayGoto[vm.depth]; if (t === 0) { pc = ${tgt}; continue; } vm.mayGoto[vm.depth] = t - 1;`);
+          b.line(`t = vm.mayGoto[vm.depth]; if (t === 0) { ${jump(tgt)} } vm.mayGoto[vm.depth] = t - 1;`);
           break;
         }
         let cond: string;
@@ -366,7 +430,7 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
             default: cond = scmp('<='); break;
           }
         }
-        b.line(`if (${cond}) { pc = ${tgt}; continue; }`);
+        b.line(`if (${cond}) { ${jump(tgt)} }`);
         break;
       }
       case 0: { // LD
@@ -412,14 +476,15 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
       }
     }
   }
+  if (!dag) {
+    b.dedent();
+    b.line(`default: RT.badPc(vm, pc);`);
+    b.line('}');
+    b.dedent();
+    b.line('}');
+  }
   b.dedent();
-  b.line(`default: RT.badPc(vm, pc);`);
   b.line('}');
-  b.dedent();
-  b.line('}');
-  b.dedent();
-  b.line('};');
-  return b;
 }
 
 export const jit: Engine = {

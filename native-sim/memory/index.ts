@@ -30,7 +30,8 @@
  * Regions with `hooks` (ctx rewriting, e.g. `xdp_md.data` → a packet pointer) get a chance to
  * handle each access before the plain path. Regions without hooks or stride and with the
  * permission set the `FastRead`/`FastWrite` flag bits: the JIT's inline fast path uses only
- * those; everything else goes through the engines' shared slow path (native-sim/engine.ts),
+ * those (via the computed windows rs/re, ws/we); everything else goes through the engines'
+ * shared slow path (native-sim/engine.ts),
  * which is the single definition of access semantics for both engines.
  *
  * Region ids come from one `AddressSpace` per emulator (shared by its maps and programs, like a
@@ -108,6 +109,15 @@ export class Region {
   stride: number;
   elemSize: number;
   hooks: RegionHooks | null;
+  /**
+   * Computed fast-path windows (JIT): loads with `rs <= a && a + size <= re` and stores with
+   * `ws <= a && a + size <= we` are plain allowed accesses; empty (0, -1) when the region has
+   * hooks, a stride or lacks the permission. Kept in sync by setWindow/configure/refresh.
+   */
+  rs: number;
+  re: number;
+  ws: number;
+  we: number;
   /** Free slot for the owner (e.g. the map or context object). */
   owner: unknown;
 
@@ -123,6 +133,10 @@ export class Region {
     this.stride = 0;
     this.elemSize = 0;
     this.hooks = null;
+    this.rs = 0;
+    this.re = -1;
+    this.ws = 0;
+    this.we = -1;
     this.owner = null;
   }
 
@@ -143,6 +157,7 @@ export class Region {
     }
     this.start = start;
     this.end = end;
+    this.refresh();
   }
 
   /** Set permissions, hooks and element stride; recomputes the fast-path bits. */
@@ -161,6 +176,12 @@ export class Region {
     if (plain && f & RegionFlag.Read) f |= RegionFlag.FastRead;
     if (plain && f & RegionFlag.Write) f |= RegionFlag.FastWrite;
     this.flags = f;
+    const r = (f & RegionFlag.FastRead) !== 0;
+    const w = (f & RegionFlag.FastWrite) !== 0;
+    this.rs = r ? this.start : 0;
+    this.re = r ? this.end : -1;
+    this.ws = w ? this.start : 0;
+    this.we = w ? this.end : -1;
   }
 
   /** The pointer to `offset` in this region as [lo, hi] halves. */
