@@ -8,13 +8,15 @@ import { ArgumentError } from '../../lib/errors.js';
 import { bytesCodec, codecByName, codecFor, decode, encode, openObject, perCpuCodec } from '../../lib/object/index.js';
 import { compileProg } from '../helpers/progs.js';
 
-function btf(types: Omit<BtfType, 'id'>[]): Btf {
+type NoId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+function btf(types: NoId<BtfType>[]): Btf {
   const all = [{ kind: BtfKind.Void, id: 0, name: '' }, ...types.map((t, i) => ({ ...t, id: i + 1 }))] as BtfType[];
   return new Btf(new Uint8Array(0), all, new Uint8Array(1));
 }
 
 const int = (name: string, size: number, signed = false, bool = false) =>
-  ({ kind: BtfKind.Int, name, size, encoding: { signed, char: false, bool }, bitOffset: 0, bits: bool ? 1 : size * 8 }) as Omit<BtfType, 'id'>;
+  ({ kind: BtfKind.Int, name, size, encoding: { signed, char: false, bool }, bitOffset: 0, bits: bool ? 1 : size * 8 }) as NoId<BtfType>;
 
 describe('codecs from hand-built BTF', () => {
   const b = btf([
