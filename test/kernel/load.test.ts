@@ -4,7 +4,9 @@
  * by-name pinning and program pinning.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BpfError, NotSupportedError, VerifierError } from '../../lib/errors.js';
 import { parseObject } from '../../lib/elf/index.js';
@@ -51,6 +53,42 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     } finally {
       if (old === undefined) delete process.env.BPFKIT_ADDON;
       else process.env.BPFKIT_ADDON = old;
+    }
+  });
+
+  test('when no addon loads, the error lists every path tried with its cause, and probe() says why', () => {
+    // Run the real loader from a copy of lib/ that has no build/ next to it.
+    const root = mkdtempSync(join(tmpdir(), 'bpfkit-loader-'));
+    try {
+      mkdirSync(join(root, 'lib', 'kernel'), { recursive: true });
+      copyFileSync('lib/kernel/binding.ts', join(root, 'lib', 'kernel', 'binding.ts'));
+      copyFileSync('lib/errors.ts', join(root, 'lib', 'errors.ts'));
+      writeFileSync(join(root, 'package.json'), '{"type":"module"}');
+      const bogus = join(root, 'bogus.node');
+      writeFileSync(bogus, 'not an ELF shared object');
+      writeFileSync(
+        join(root, 'main.ts'),
+        `import { loadBinding, probe } from './lib/kernel/binding.js';
+         let msg = '', name = '';
+         try { loadBinding(); } catch (e) { msg = (e as Error).message; name = (e as Error).constructor.name; }
+         console.log(JSON.stringify({ msg, name, probe: probe() }));`,
+      );
+      const out = execFileSync(join(process.cwd(), 'node_modules', '.bin', 'tsx'), [join(root, 'main.ts')], {
+        encoding: 'utf8',
+        env: { ...process.env, BPFKIT_ADDON: `${bogus}:${join(root, 'missing.node')}` },
+      });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { msg: string; name: string; probe: { ok: boolean; reason: string } };
+      expect(r.name).toBe('NotSupportedError');
+      expect(r.msg).toContain(`${bogus}: `);
+      expect(r.msg).toMatch(/invalid ELF header|file too short|cannot open/);
+      expect(r.msg).toContain(`${join(root, 'missing.node')}: not found`);
+      expect(r.msg).toContain(`${join(root, 'build', 'Release', 'bpf_sys.node')}: not found`);
+      expect(r.msg).toContain(`${join(root, 'build', 'Debug', 'bpf_sys.node')}: not found`);
+      expect(r.msg).toContain('npm install');
+      expect(r.probe.ok).toBe(false);
+      expect(r.probe.reason).toBe(r.msg);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
