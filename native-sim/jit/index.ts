@@ -24,6 +24,7 @@ import {
   type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
 } from '../engine.js';
 import { CodeBuilder } from './builder.js';
+import { hiFacts, type HiFacts } from './facts.js';
 import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
 
 /** Saved words per frame in vm-owned call stacks: r6..r10 (10 halves) + return slot. */
@@ -97,19 +98,20 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
   b.param('self', self);
   b.param('RT', RT);
   b.param('F', A.funcStart);
+  const facts = hiFacts(A);
   if (isDag(A)) {
     // Two versions: straight-line labeled blocks without budget checks when the budget covers
     // every instruction of the program (no path is longer), else the checked dispatch loop.
-    emitFunction(b, A, helpers, false, 'slow');
-    emitFunction(b, A, helpers, true, 'run');
+    emitFunction(b, A, helpers, facts, false, 'slow');
+    emitFunction(b, A, helpers, facts, true, 'run');
   } else {
-    emitFunction(b, A, helpers, false, 'run');
+    emitFunction(b, A, helpers, facts, false, 'run');
   }
   b.line('return run;');
   return b;
 }
 
-function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, dag: boolean, name: string): void {
+function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: HiFacts, dag: boolean, name: string): void {
   const n = A.n;
   let usesCalls = false;
   let usesMayGoto = false;
@@ -248,6 +250,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, dag: bo
     const x = (code & 0x08) !== 0;
     const dl = lo(dst);
     const dh = hi(dst);
+    /** The known high half of register r before this instruction, or undefined. */
+    const kh = (r: number): number | undefined => (facts.known[pc * 11 + r] ? facts.value[pc * 11 + r] : undefined);
     b.line(`// ${pc}: op 0x${code.toString(16).padStart(2, '0')} dst r${dst} src r${src} off ${off} imm ${imm}`);
     switch (cls) {
       case 7: { // ALU64
@@ -256,7 +260,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, dag: bo
         const op = code & 0xf0;
         switch (op) {
           case 0x00:
-            if (x) b.line(`t = (${dl} >>> 0) + (${sl} >>> 0); ${dh} = (${dh} + ${sh} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+            if (x && kh(src) === 0) b.line(`t = (${dl} >>> 0) + (${sl} >>> 0); if (t > 4294967295) ${dh} = (${dh} + 1) | 0; ${dl} = t | 0;`);
+            else if (x) b.line(`t = (${dl} >>> 0) + (${sl} >>> 0); ${dh} = (${dh} + ${sh} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
             else if (imm >= 0) b.line(`t = (${dl} >>> 0) + ${imm}; if (t > 4294967295) ${dh} = (${dh} + 1) | 0; ${dl} = t | 0;`);
             else b.line(`t = (${dl} >>> 0) + ${imm}; if (t < 0) ${dh} = (${dh} - 1) | 0; ${dl} = t | 0;`);
             break;
@@ -409,6 +414,28 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, dag: bo
             case 0xc0: cond = `${dl} < ${sl}`; break;
             default: cond = `${dl} <= ${sl}`; break;
           }
+        } else if (kh(dst) !== undefined && (x ? kh(src) : imm >> 31) !== undefined) {
+          // Both high halves known: decide on them, or compare the low halves only.
+          const dH = kh(dst)!;
+          const sH = (x ? kh(src) : imm >> 31)!;
+          const sl = x ? lo(src) : String(imm);
+          const same = dH === sH;
+          const uhi = (dH >>> 0) > (sH >>> 0);
+          const shi = dH > sH;
+          const lou = (rel: string): string => `(${dl} >>> 0) ${rel} (${sl} >>> 0)`;
+          switch (op) {
+            case 0x10: cond = same ? `${dl} === ${sl}` : 'false'; break;
+            case 0x50: cond = same ? `${dl} !== ${sl}` : 'true'; break;
+            case 0x20: cond = same ? lou('>') : String(uhi); break;
+            case 0x30: cond = same ? lou('>=') : String(uhi); break;
+            case 0xa0: cond = same ? lou('<') : String(!uhi); break;
+            case 0xb0: cond = same ? lou('<=') : String(!uhi); break;
+            case 0x40: cond = (dH & sH) !== 0 ? 'true' : `(${dl} & ${sl}) !== 0`; break;
+            case 0x60: cond = same ? lou('>') : String(shi); break;
+            case 0x70: cond = same ? lou('>=') : String(shi); break;
+            case 0xc0: cond = same ? lou('<') : String(!shi); break;
+            default: cond = same ? lou('<=') : String(!shi); break;
+          }
         } else {
           const sl = x ? lo(src) : String(imm);
           const sh = x ? hi(src) : String(imm >> 31);
@@ -430,7 +457,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, dag: bo
             default: cond = scmp('<='); break;
           }
         }
-        b.line(`if (${cond}) { ${jump(tgt)} }`);
+        if (cond === 'true') b.line(jump(tgt));
+        else if (cond !== 'false') b.line(`if (${cond}) { ${jump(tgt)} }`);
         break;
       }
       case 0: { // LD

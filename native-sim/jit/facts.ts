@@ -1,0 +1,183 @@
+/**
+ * Facts for the JIT: which registers have a known high half before each instruction (a forward
+ * dataflow over the basic blocks, to a fixpoint). Most BPF values are 32-bit (loads of 1/2/4
+ * bytes, ALU32 results, small immediates), so knowing `hi = 0` lets the JIT compare or add the
+ * low halves only. Conservative: anything not derivable from the instruction alone is unknown
+ * (entry and function starts, helper results, pointers).
+ */
+import type { Analysis } from '../engine.js';
+
+/** Known high halves before each slot: `known[pc * 11 + r]` = 1 when `value[pc * 11 + r]` holds. */
+export interface HiFacts {
+  known: Uint8Array;
+  value: Int32Array;
+}
+
+type State = (number | undefined)[];
+
+function sizeOf(code: number): number {
+  switch (code & 0x18) {
+    case 0x00: return 4;
+    case 0x08: return 2;
+    case 0x10: return 1;
+    default: return 8;
+  }
+}
+
+/** Apply instruction `pc` to `s` (in place). */
+function transfer(A: Analysis, pc: number, s: State): void {
+  const code = A.code[pc]!;
+  const dst = A.dst[pc]!;
+  const src = A.src[pc]!;
+  const imm = A.imm[pc]!;
+  const cls = code & 7;
+  const x = (code & 0x08) !== 0;
+  switch (cls) {
+    case 4: { // ALU32: zero-extends, except END to-le/be 64
+      if ((code & 0xf0) === 0xd0 && imm === 64) s[dst] = x ? undefined : s[dst];
+      else s[dst] = 0;
+      return;
+    }
+    case 7: {
+      const op = code & 0xf0;
+      const d = s[dst];
+      const sv = x ? s[src] : imm >> 31;
+      switch (op) {
+        case 0xb0:
+          s[dst] = A.off[pc] === 0 ? sv : undefined;
+          return;
+        case 0x50:
+          s[dst] = sv === 0 || d === 0 ? 0 : d !== undefined && sv !== undefined ? d & sv : sv === -1 ? d : undefined;
+          return;
+        case 0x40:
+          s[dst] = sv === -1 || d === -1 ? -1 : d !== undefined && sv !== undefined ? d | sv : sv === 0 ? d : undefined;
+          return;
+        case 0xa0:
+          s[dst] = d !== undefined && sv !== undefined ? d ^ sv : sv === 0 ? d : undefined;
+          return;
+        case 0x70:
+          s[dst] = (!x && (imm & 63) >= 32) || d === 0 ? 0 : undefined;
+          return;
+        case 0xc0:
+          s[dst] = d === 0 || d === -1 ? d : undefined;
+          return;
+        case 0x30: case 0x90:
+          s[dst] = d === 0 && A.off[pc] === 0 ? 0 : undefined;
+          return;
+        case 0xd0:
+          s[dst] = imm === 64 ? undefined : 0;
+          return;
+        default:
+          s[dst] = undefined;
+          return;
+      }
+    }
+    case 1: // LDX
+      s[dst] = (code & 0xe0) === 0x60 && sizeOf(code) < 8 ? 0 : undefined;
+      return;
+    case 3: { // STX: atomics with fetch write a register
+      if ((code & 0xe0) !== 0xc0) return;
+      if (imm === 0x100) s[dst] = sizeOf(code) < 8 ? 0 : undefined;
+      else if (imm & 1 && imm !== 0x110) s[imm === 0xf1 ? 0 : src] = sizeOf(code) < 8 ? 0 : undefined;
+      return;
+    }
+    case 0:
+      if (code === 0x18) s[dst] = A.imm64Hi[pc]!;
+      else s[0] = 0;
+      return;
+    case 5: {
+      if (code === 0x85 && src === 0) {
+        if (imm !== 12) s[0] = undefined;
+      } else if (code === 0x8d || (code === 0x85 && src === 1)) {
+        for (let r = 0; r <= 5; r++) s[r] = undefined;
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export function hiFacts(A: Analysis): HiFacts {
+  const n = A.n;
+  const known = new Uint8Array(n * 11);
+  const value = new Int32Array(n * 11);
+  const inState: (State | undefined)[] = new Array(n);
+  const work: number[] = [];
+  const unknown = (): State => new Array<number | undefined>(11).fill(undefined);
+  const merge = (t: number, s: State): void => {
+    const cur = inState[t];
+    if (cur === undefined) {
+      inState[t] = s.slice();
+      work.push(t);
+      return;
+    }
+    let changed = false;
+    for (let r = 0; r < 11; r++) {
+      if (cur[r] !== undefined && cur[r] !== s[r]) {
+        cur[r] = undefined;
+        changed = true;
+      }
+    }
+    if (changed) work.push(t);
+  };
+  for (let pc = 0; pc < n; pc++) if (A.funcStart[pc]) merge(pc, unknown());
+  while (work.length) {
+    const start = work.pop()!;
+    const s = inState[start]!.slice();
+    let pc = start;
+    for (;;) {
+      for (let r = 0; r < 11; r++) {
+        if (s[r] !== undefined) {
+          known[pc * 11 + r] = 1;
+          value[pc * 11 + r] = s[r]!;
+        } else known[pc * 11 + r] = 0;
+      }
+      const code = A.code[pc]!;
+      const cls = code & 7;
+      transfer(A, pc, s);
+      const next = code === 0x18 ? pc + 2 : pc + 1;
+      if (cls === 5 || cls === 6) {
+        const op = code & 0xf0;
+        if (op === 0x90) break; // exit
+        if (op === 0x80) {
+          if (next < n) merge(next, s);
+          break;
+        }
+        const t = A.target[pc]!;
+        if (t >= 0) merge(t, s);
+        if (op === 0x00) break; // ja / gotol
+        if (next < n) merge(next, s);
+        break;
+      }
+      if (next >= n) break;
+      if (A.leader[next]) {
+        merge(next, s);
+        break;
+      }
+      pc = next;
+    }
+  }
+  // Facts recorded on a first visit may have been weakened later: recompute from final states.
+  known.fill(0);
+  for (let start = 0; start < n; start++) {
+    const st = inState[start];
+    if (st === undefined || !A.leader[start]) continue;
+    const s = st.slice();
+    let pc = start;
+    for (;;) {
+      for (let r = 0; r < 11; r++) {
+        if (s[r] !== undefined) {
+          known[pc * 11 + r] = 1;
+          value[pc * 11 + r] = s[r]!;
+        }
+      }
+      transfer(A, pc, s);
+      const code = A.code[pc]!;
+      const next = code === 0x18 ? pc + 2 : pc + 1;
+      if (next >= n || A.leader[next]) break;
+      pc = next;
+    }
+  }
+  return { known, value };
+}
