@@ -280,16 +280,94 @@ export interface ExtCoreReloc {
   kind: number;
 }
 
-/** .BTF.ext records grouped by the ELF section (program section) they describe. */
-export interface BtfExt {
-  funcInfo: Map<string, ExtFuncInfo[]>;
-  lineInfo: Map<string, ExtLineInfo[]>;
-  coreRelocs: Map<string, ExtCoreReloc[]>;
-  funcInfoRecSize: number;
-  lineInfoRecSize: number;
+/** Where one ELF section's records sit in the .BTF.ext data. */
+interface ExtBlock {
+  /** Byte offset of the first record. */
+  off: number;
+  count: number;
 }
 
-/** Parse .BTF.ext against the object's parsed BTF (for the string table). */
+const enum ExtKind { Func = 0, Line = 1, Core = 2 }
+
+/**
+ * .BTF.ext records grouped by the ELF section (program section) they describe. Everything is
+ * validated when parsed; individual records are decoded on demand (per section) so that
+ * opening an object does not allocate one object per line_info record.
+ */
+export class BtfExt {
+  readonly funcInfoRecSize: number;
+  readonly lineInfoRecSize: number;
+  readonly coreReloRecSize: number;
+  /** @internal */
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly btf: Btf,
+    private readonly blocks: [Map<string, ExtBlock>, Map<string, ExtBlock>, Map<string, ExtBlock>],
+    recSizes: [number, number, number],
+  ) {
+    this.funcInfoRecSize = recSizes[0];
+    this.lineInfoRecSize = recSizes[1];
+    this.coreReloRecSize = recSizes[2];
+  }
+
+  private cache: [Map<string, ExtFuncInfo[]>, Map<string, ExtLineInfo[]>, Map<string, ExtCoreReloc[]>] = [new Map(), new Map(), new Map()];
+
+  private decode<T>(kind: ExtKind, sec: string, one: (dv: DataView, o: number) => T): T[] {
+    const cache = this.cache[kind] as Map<string, T[]>;
+    let l = cache.get(sec);
+    if (l) return l;
+    l = [];
+    const recSize = kind === ExtKind.Func ? this.funcInfoRecSize : kind === ExtKind.Line ? this.lineInfoRecSize : this.coreReloRecSize;
+    const d = this.data;
+    const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    const b = this.blocks[kind].get(sec);
+    if (b) for (let i = 0, o = b.off; i < b.count; i++, o += recSize) l.push(one(dv, o));
+    cache.set(sec, l);
+    return l;
+  }
+
+  /** func_info records of one ELF section (empty if none). */
+  funcInfoFor(sec: string): ExtFuncInfo[] {
+    return this.decode(ExtKind.Func, sec, (dv, o) => ({ insnOff: dv.getUint32(o, true), typeId: dv.getUint32(o + 4, true) }));
+  }
+
+  /** line_info records of one ELF section, in instruction order as clang emits them. */
+  lineInfoFor(sec: string): ExtLineInfo[] {
+    return this.decode(ExtKind.Line, sec, (dv, o) => {
+      const lc = dv.getUint32(o + 12, true);
+      return { insnOff: dv.getUint32(o, true), fileNameOff: dv.getUint32(o + 4, true), lineOff: dv.getUint32(o + 8, true), line: lc >>> 10, column: lc & 0x3ff };
+    });
+  }
+
+  /** CO-RE relocation records of one ELF section. */
+  coreRelocsFor(sec: string): ExtCoreReloc[] {
+    return this.decode(ExtKind.Core, sec, (dv, o) => {
+      const accessStrOff = dv.getUint32(o + 8, true);
+      return { insnOff: dv.getUint32(o, true), typeId: dv.getUint32(o + 4, true), accessStrOff, accessString: this.btf.stringAt(accessStrOff), kind: dv.getUint32(o + 12, true) };
+    });
+  }
+
+  private all<T>(kind: ExtKind, f: (sec: string) => T[]): Map<string, T[]> {
+    const m = new Map<string, T[]>();
+    for (const sec of this.blocks[kind].keys()) m.set(sec, f(sec));
+    return m;
+  }
+
+  /** All func_info records by ELF section. */
+  get funcInfo(): Map<string, ExtFuncInfo[]> {
+    return this.all(ExtKind.Func, (s) => this.funcInfoFor(s));
+  }
+  /** All line_info records by ELF section. */
+  get lineInfo(): Map<string, ExtLineInfo[]> {
+    return this.all(ExtKind.Line, (s) => this.lineInfoFor(s));
+  }
+  /** All CO-RE relocation records by ELF section. */
+  get coreRelocs(): Map<string, ExtCoreReloc[]> {
+    return this.all(ExtKind.Core, (s) => this.coreRelocsFor(s));
+  }
+}
+
+/** Parse and validate .BTF.ext against the object's parsed BTF (for the string table). */
 export function parseBtfExt(data: Uint8Array, btf: Btf, ctx: BtfParseContext = {}): BtfExt {
   const c: BtfParseContext = { file: ctx.file, section: ctx.section ?? '.BTF.ext' };
   const len = data.length;
@@ -301,12 +379,14 @@ export function parseBtfExt(data: Uint8Array, btf: Btf, ctx: BtfParseContext = {
   const hdrLen = dv.getUint32(4, true);
   if (hdrLen < 24 || hdrLen > len) fail(c, 4, `header length ${hdrLen} is invalid`);
   const st = new StrTab(btf.strings, c, 0);
-  const ext: BtfExt = { funcInfo: new Map(), lineInfo: new Map(), coreRelocs: new Map(), funcInfoRecSize: 8, lineInfoRecSize: 16 };
+  const nstr = btf.strings.length;
+  const ntypes = btf.types.length;
+  const blocks: [Map<string, ExtBlock>, Map<string, ExtBlock>, Map<string, ExtBlock>] = [new Map(), new Map(), new Map()];
 
-  const sub = (hdrField: number, minRec: number, what: string, each: (sec: string, o: number, recSize: number) => void): number => {
+  const sub = (hdrField: number, minRec: number, what: string, kind: ExtKind): number => {
     const off = dv.getUint32(hdrField, true);
     const sublen = dv.getUint32(hdrField + 4, true);
-    if (sublen === 0) return 0;
+    if (sublen === 0) return minRec;
     const start = hdrLen + off;
     if (start > len || sublen > len - start) fail(c, hdrField, `${what} ${off}+${sublen} extends past the end of the section`);
     if (sublen < 4) fail(c, start, `${what} is too short`);
@@ -321,42 +401,34 @@ export function parseBtfExt(data: Uint8Array, btf: Btf, ctx: BtfParseContext = {
       p += 8;
       if (num === 0) fail(c, p - 4, `${what}: section ${secName} has no records`);
       if (num > (end - p) / recSize) fail(c, p - 4, `${what}: ${num} records for section ${secName} extend past the end`);
-      for (let i = 0; i < num; i++) {
-        each(secName, p, recSize);
-        p += recSize;
+      if (blocks[kind].has(secName)) fail(c, p - 8, `${what}: section ${secName} appears twice`);
+      blocks[kind].set(secName, { off: p, count: num });
+      let prev = -1;
+      for (let i = 0; i < num; i++, p += recSize) {
+        const insnOff = dv.getUint32(p, true);
+        if (insnOff % 8 !== 0) fail(c, p, `${what} record in ${secName} at instruction byte offset ${insnOff} is not on an instruction boundary`);
+        if (insnOff < prev) fail(c, p, `${what} records in ${secName} are not in instruction order`);
+        if (kind !== ExtKind.Core) prev = insnOff;
+        const a = dv.getUint32(p + 4, true);
+        if (kind === ExtKind.Func) {
+          if (a >= ntypes || btf.types[a]!.kind !== BtfKind.Func) fail(c, p, `func_info in ${secName} refers to type ${a}, which is not a FUNC`);
+        } else if (kind === ExtKind.Line) {
+          if (a >= nstr) fail(c, p, `line_info in ${secName}: file name offset ${a} is outside the string table`);
+          const lineOff = dv.getUint32(p + 8, true);
+          if (lineOff >= nstr) fail(c, p, `line_info in ${secName}: line text offset ${lineOff} is outside the string table`);
+        } else {
+          if (a >= ntypes) fail(c, p, `core_relo in ${secName} refers to type ${a}, out of range`);
+          st.get(dv.getUint32(p + 8, true), p);
+          const kindNo = dv.getUint32(p + 12, true);
+          if (kindNo > 12) fail(c, p, `core_relo in ${secName} has unknown kind ${kindNo}`);
+        }
       }
     }
     return recSize;
   };
 
-  ext.funcInfoRecSize = sub(8, 8, 'func_info', (sec, o) => {
-    let l = ext.funcInfo.get(sec);
-    if (!l) ext.funcInfo.set(sec, (l = []));
-    const typeId = dv.getUint32(o + 4, true);
-    if (typeId >= btf.types.length || btf.types[typeId]!.kind !== BtfKind.Func) fail(c, o, `func_info in ${sec} refers to type ${typeId}, which is not a FUNC`);
-    l.push({ insnOff: dv.getUint32(o, true), typeId });
-  }) || 8;
-  ext.lineInfoRecSize = sub(16, 16, 'line_info', (sec, o) => {
-    let l = ext.lineInfo.get(sec);
-    if (!l) ext.lineInfo.set(sec, (l = []));
-    const fileNameOff = dv.getUint32(o + 4, true);
-    const lineOff = dv.getUint32(o + 8, true);
-    if (fileNameOff >= btf.strings.length) fail(c, o, `line_info in ${sec}: file name offset ${fileNameOff} is outside the string table`);
-    if (lineOff >= btf.strings.length) fail(c, o, `line_info in ${sec}: line text offset ${lineOff} is outside the string table`);
-    const lc = dv.getUint32(o + 12, true);
-    l.push({ insnOff: dv.getUint32(o, true), fileNameOff, lineOff, line: lc >>> 10, column: lc & 0x3ff });
-  }) || 16;
-  if (hdrLen >= 32) {
-    sub(24, 16, 'core_relo', (sec, o) => {
-      let l = ext.coreRelocs.get(sec);
-      if (!l) ext.coreRelocs.set(sec, (l = []));
-      const typeId = dv.getUint32(o + 4, true);
-      if (typeId >= btf.types.length) fail(c, o, `core_relo in ${sec} refers to type ${typeId}, out of range`);
-      const accessStrOff = dv.getUint32(o + 8, true);
-      const kind = dv.getUint32(o + 12, true);
-      if (kind > 12) fail(c, o, `core_relo in ${sec} has unknown kind ${kind}`);
-      l.push({ insnOff: dv.getUint32(o, true), typeId, accessStrOff, accessString: st.get(accessStrOff, o), kind });
-    });
-  }
-  return ext;
+  const fi = sub(8, 8, 'func_info', ExtKind.Func);
+  const li = sub(16, 16, 'line_info', ExtKind.Line);
+  const cr = hdrLen >= 32 ? sub(24, 16, 'core_relo', ExtKind.Core) : 16;
+  return new BtfExt(data, btf, blocks, [fi, li, cr]);
 }

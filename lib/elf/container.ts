@@ -128,8 +128,10 @@ function u64(dv: DataView, off: number): number {
  * for EM_BPF (or EM_NONE, as old LLVM wrote), validates every section, symbol and relocation
  * against the file, and returns views into `bytes` (no copies).
  */
-export function readElf(bytes: Uint8Array, source = '<memory>'): ElfFile {
+export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
   const file = source;
+  // A plain Uint8Array view: Buffer.subarray is several times slower and every section gets one.
+  const bytes = Object.getPrototypeOf(input) === Uint8Array.prototype ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const len = bytes.length;
   if (len === 0) throw new ElfError('read ELF: file is empty', { file });
   if (len < 64) throw new ElfError(`read ELF: file is too small for an ELF header (${len} bytes, need 64)`, { file });

@@ -83,6 +83,8 @@ interface CodeSection {
   funcs: Func[];
   /** Patch points in instruction order. */
   edges: Edge[];
+  /** Whether unrelocated in-section calls have been collected into `edges` (see scan()). */
+  scanned: boolean;
 }
 
 interface MapSlot {
@@ -94,6 +96,7 @@ interface MapSlot {
 }
 
 const DATA_SECTION = /^\.(data|rodata|bss)(\..+)?$/;
+const utf8 = new TextDecoder();
 
 /** Parse a BPF object into an ObjectSpec. Throws ElfError / NotSupportedError on bad input. */
 export function parseObject(bytes: Uint8Array, source = '<memory>'): ObjectSpec {
@@ -143,7 +146,7 @@ class ObjectParser {
     for (const cs of this.code.values()) {
       if (cs.sec.name === '.text') continue;
       const funcs = [...cs.funcAt.values()].filter((f) => f.global);
-      for (const f of funcs) programs.push(this.link(f));
+      for (const f of funcs) programs.push(this.program(f));
     }
     const spec: ObjectSpec = {
       source: elf.source,
@@ -167,7 +170,7 @@ class ObjectParser {
       if (end === d.length && d.length > 0 && lic.type !== SectionType.Nobits) {
         throw this.err('license string is not NUL-terminated', { section: 'license' });
       }
-      this.license = new TextDecoder().decode(d.subarray(0, end));
+      this.license = utf8.decode(d.subarray(0, end));
     }
     const ver = this.elf.sectionByName('version');
     if (ver) {
@@ -216,10 +219,14 @@ class ObjectParser {
 
   // --- maps -------------------------------------------------------------------------------
 
+  private datasecs: Map<string, number> | undefined;
   private datasecId(name: string): number {
     if (!this.btf) return 0;
-    const ids = this.btf.findByName(name, BtfKind.Datasec);
-    return ids.length ? ids[0]! : 0;
+    if (!this.datasecs) {
+      this.datasecs = new Map();
+      for (const t of this.btf.types) if (t.kind === BtfKind.Datasec && !this.datasecs.has(t.name)) this.datasecs.set(t.name, t.id);
+    }
+    return this.datasecs.get(name) ?? 0;
   }
 
   private readDataMaps(): void {
@@ -445,7 +452,7 @@ class ObjectParser {
     for (const s of elf.sections) {
       if (!s.index || s.type !== SectionType.Progbits || (s.flags & SectionFlag.Execinstr) === 0 || s.size === 0) continue;
       if (s.size % 8 !== 0) throw this.err(`code size ${s.size} is not a multiple of 8`, { section: s.name });
-      this.code.set(s.index, { sec: s, data: s.data, insns: s.size / 8, funcAt: new Map(), funcs: [], edges: [] });
+      this.code.set(s.index, { sec: s, data: s.data, insns: s.size / 8, funcAt: new Map(), funcs: [], edges: [], scanned: false });
     }
     const funcs: ElfSymbol[] = elf.symbols.filter((y) => y.type === SymbolType.Func && y.shndx !== 0 && this.code.has(y.shndx));
     funcs.sort((a, b) => a.shndx - b.shndx || a.value - b.value || a.index - b.index);
@@ -471,42 +478,52 @@ class ObjectParser {
     const secName = cs.sec.name;
     const code = cs.data;
     const dv = new DataView(code.buffer, code.byteOffset, code.byteLength);
-    const relocated = new Uint8Array(cs.insns);
     const edges = cs.edges;
     if (rels) {
       for (const r of rels) {
         if (r.offset % 8 !== 0) throw this.err(`relocation at offset 0x${r.offset.toString(16)} is not on an instruction boundary`, { section: secName, offset: r.offset });
         const insn = r.offset / 8;
         edges.push(this.relocation(cs, dv, insn, r.type, r.symbol));
-        relocated[insn] = 1;
-      }
-    }
-    // Calls and function addresses the assembler resolved within the section (no relocation).
-    const n = cs.insns;
-    for (let i = 0, o = 0; i < n; i++, o += 8) {
-      const op = code[o]!;
-      if (op === Op.Call) {
-        if (code[o + 1]! >> 4 !== Pseudo.Call || relocated[i]) continue;
-      } else if (op === Op.LdImm64) {
-        if (code[o + 1]! >> 4 !== Pseudo.Func || relocated[i]) {
-          i++; // skip the second slot
-          o += 8;
-          continue;
-        }
-      } else continue;
-      const t = i + dv.getInt32(o + 4, true) + 1;
-      const target = cs.funcAt.get(t);
-      if (!target) throw this.err(`call target insn ${t} is not the start of a function`, { section: secName, insn: i });
-      edges.push({ insn: i, kind: op === Op.Call ? RelKind.Call : RelKind.FuncAddr, map: '', pseudo: 0, offset: 0, target, name: target.name, externKind: 'func' });
-      if (op === Op.LdImm64) {
-        i++;
-        o += 8;
       }
     }
     edges.sort((a, b) => a.insn - b.insn);
     for (let k = 1; k < edges.length; k++) {
       if (edges[k]!.insn === edges[k - 1]!.insn) throw this.err('two relocations for one instruction', { section: secName, insn: edges[k]!.insn });
     }
+  }
+
+  /**
+   * Find the calls and function addresses the assembler resolved within the section (no
+   * relocation): `call` with src_reg BPF_PSEUDO_CALL, or `ld_imm64` with src_reg
+   * BPF_PSEUDO_FUNC. One pass over the code, reading the first 32 bits of each slot (opcode,
+   * registers). Done once per section, when the first program using it is linked.
+   */
+  private scan(cs: CodeSection): void {
+    if (cs.scanned) return;
+    cs.scanned = true;
+    const code = cs.data;
+    const dv = new DataView(code.buffer, code.byteOffset, code.byteLength);
+    const n = cs.insns;
+    const relocated = new Uint8Array(n);
+    for (const e of cs.edges) relocated[e.insn] = 1;
+    const before = cs.edges.length;
+    const aligned = (code.byteOffset & 3) === 0;
+    const words = aligned ? new Uint32Array(code.buffer, code.byteOffset, n * 2) : undefined;
+    for (let i = 0; i < n; i++) {
+      const w = words ? words[i * 2]! : code[i * 8]! | (code[i * 8 + 1]! << 8);
+      const t = w & 0xf0ff;
+      if (t !== 0x1085 && t !== 0x4018) continue;
+      if (relocated[i]) continue;
+      this.localCall(cs, dv, i, t === 0x1085 ? RelKind.Call : RelKind.FuncAddr);
+    }
+    if (cs.edges.length !== before) cs.edges.sort((a, b) => a.insn - b.insn);
+  }
+
+  private localCall(cs: CodeSection, dv: DataView, i: number, kind: RelKind): void {
+    const t = i + dv.getInt32(i * 8 + 4, true) + 1;
+    const target = cs.funcAt.get(t);
+    if (!target) throw this.err(`call target insn ${t} is not the start of a function`, { section: cs.sec.name, insn: i });
+    cs.edges.push({ insn: i, kind, map: '', pseudo: 0, offset: 0, target, name: target.name, externKind: 'func' });
   }
 
   private relocation(cs: CodeSection, dv: DataView, insn: number, rtype: number, symIdx: number): Edge {
@@ -634,13 +651,14 @@ class ObjectParser {
 
   // --- linking ----------------------------------------------------------------------------
 
-  private link(entry: Func): ProgramSpec {
+  private link(entry: Func): Linked {
     const funcs: Func[] = [entry];
     const starts = new Map<Func, number>([[entry, 0]]);
     let total = entry.count;
     // First pass: which functions, in first-use order (as libbpf appends them).
     for (let fi = 0; fi < funcs.length; fi++) {
       const f = funcs[fi]!;
+      this.scan(f.section);
       const edges = f.section.edges;
       for (let k = firstEdge(edges, f.start), end = f.start + f.count; k < edges.length && edges[k]!.insn < end; k++) {
         const t = edges[k]!.target;
@@ -698,25 +716,24 @@ class ObjectParser {
         const sname = f.section.sec.name;
         const lo = f.start * 8;
         const hi = (f.start + f.count) * 8;
-        const fis = this.ext.funcInfo.get(sname);
+        const fis = this.ext.funcInfoFor(sname);
         if (fis) {
           for (const r of fis) {
             if (r.insnOff >= lo && r.insnOff < hi) funcInfo.push({ insn: base + (r.insnOff - lo) / 8, typeId: r.typeId, name: this.btf.types[r.typeId]!.name });
           }
         }
-        const lis = this.ext.lineInfo.get(sname);
+        const lis = this.ext.lineInfoFor(sname);
         if (lis) {
           for (let i = lowerBound(lis, lo); i < lis.length; i++) {
             const r = lis[i]!;
             if (r.insnOff >= hi) break;
-            if (r.insnOff % 8 !== 0) throw this.err(`line_info record at byte ${r.insnOff} is not instruction aligned`, { section: '.BTF.ext' });
             lineInfo.push({
               insn: base + (r.insnOff - lo) / 8, file: this.str(r.fileNameOff), line: r.line, column: r.column,
               text: this.str(r.lineOff), fileNameOff: r.fileNameOff, lineOff: r.lineOff,
             });
           }
         }
-        const crs = this.ext.coreRelocs.get(sname);
+        const crs = this.ext.coreRelocsFor(sname);
         if (crs) {
           for (const r of crs) {
             if (r.insnOff < lo || r.insnOff >= hi) continue;
@@ -725,28 +742,80 @@ class ObjectParser {
         }
       }
     }
-    const info = programInfoForSection(entry.section.sec.name);
-    const spec: ProgramSpec = {
-      name: entry.name,
-      section: entry.section.sec.name,
-      type: info.type,
-      flags: info.flags,
-      sleepable: info.sleepable,
+    return {
       instructions: out,
       subprograms: funcs.slice(1).map((f) => f.name),
       functionStarts: funcs.map((f) => ({ name: f.name, insn: starts.get(f)! })),
       mapReferences: mapRefs,
       externReferences: externs,
-      license: this.license,
-      kernelVersion: this.kernelVersion,
       funcInfo,
       lineInfo,
       coreRelocs,
     };
+  }
+
+  /**
+   * The ProgramSpec for an entry function. Everything but the linked code is filled in now;
+   * the linked fields (see `Linked`) are computed together on first read and then stored as
+   * ordinary data properties, so the spec stays plain, enumerable, copyable data. This keeps
+   * opening an object cheap (libbpf likewise links only at load time); everything that can be
+   * wrong in an object is checked by parseObject except calls that the assembler resolved
+   * inside a section without a relocation, which are checked when they are first linked.
+   */
+  private program(entry: Func): ProgramSpec {
+    const info = programInfoForSection(entry.section.sec.name);
+    const spec = {
+      name: entry.name,
+      section: entry.section.sec.name,
+      type: info.type,
+      flags: info.flags,
+      sleepable: info.sleepable,
+      license: this.license,
+      kernelVersion: this.kernelVersion,
+    } as ProgramSpec;
     if (info.attachType) spec.attachType = info.attachType;
     if (info.attachTo) spec.attachTo = info.attachTo;
+    defineLinked(spec, () => this.link(entry));
     return spec;
   }
+}
+
+type Linked = Pick<ProgramSpec, (typeof LINKED_KEYS)[number]>;
+
+const LINKED_KEYS = [
+  'instructions', 'subprograms', 'functionStarts', 'mapReferences', 'externReferences', 'funcInfo', 'lineInfo', 'coreRelocs',
+] as const;
+
+const pending = new WeakMap<ProgramSpec, () => Linked>();
+
+function materialize(spec: ProgramSpec): void {
+  const compute = pending.get(spec);
+  if (!compute) return;
+  const linked = compute();
+  pending.delete(spec);
+  for (const k of LINKED_KEYS) {
+    if (Object.getOwnPropertyDescriptor(spec, k)?.get) Object.defineProperty(spec, k, { value: linked[k], writable: true, enumerable: true, configurable: true });
+  }
+}
+
+/** Shared accessors (no per-program closures): read → link once; write → plain data property. */
+const LINKED_DESCRIPTORS: PropertyDescriptorMap = Object.fromEntries(
+  LINKED_KEYS.map((k) => [k, {
+    enumerable: true,
+    configurable: true,
+    get(this: ProgramSpec): unknown {
+      materialize(this);
+      return this[k];
+    },
+    set(this: ProgramSpec, v: unknown): void {
+      Object.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
+    },
+  }]),
+);
+
+function defineLinked(spec: ProgramSpec, compute: () => Linked): void {
+  pending.set(spec, compute);
+  Object.defineProperties(spec, LINKED_DESCRIPTORS);
 }
 
 function firstEdge(edges: Edge[], insn: number): number {

@@ -179,4 +179,27 @@ describe('parseObject rejects bad input with typed, specific errors', () => {
     expect(patched).toBe(true);
     expect(failure(b, 'midcall.o').message).toMatch(/call target \.text\+0x[0-9a-f]+ \(\.text\) is not the start of a function/);
   });
+
+  it('an in-section call (no relocation) into the middle of a function fails when linked', async () => {
+    // In calls.o, global_fn (in .text) calls middle with a call the assembler resolved itself.
+    const path = await fixture('calls');
+    const b = new Uint8Array(readFileSync(path));
+    const secs = readelfSections(path);
+    const text = secs.find((s) => s.name === '.text')!;
+    const dv = new DataView(b.buffer);
+    let at = -1;
+    for (let i = 0; i < text.size && at < 0; i += 8) if (b[text.offset + i] === 0x85 && b[text.offset + i + 1]! >> 4 === 1) at = i;
+    expect(at).toBeGreaterThanOrEqual(0);
+    dv.setInt32(text.offset + at + 4, dv.getInt32(text.offset + at + 4, true) + 1, true);
+    const spec = parseObject(b, 'local.o');
+    const user = spec.programs.find((p) => p.name === 'caller_one')!;
+    let err: unknown;
+    try {
+      void user.instructions;
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ElfError);
+    expect((err as Error).message).toMatch(new RegExp(`^local\\.o: section \\.text: insn ${at / 8}: call target insn \\d+ is not the start of a function$`));
+  });
 });

@@ -61,7 +61,9 @@ describe('parseObject mutation fuzz', () => {
       const item = corpus[Math.floor(rnd() * corpus.length)]!;
       const b = mutate(item.bytes, rnd);
       try {
-        parseObject(b, item.name);
+        const spec = parseObject(b, item.name);
+        // Linked code is built on first read: read it, so link-time checks are fuzzed too.
+        for (const p of spec.programs) if (p.instructions.length % 8 !== 0) throw new Error(`${p.name}: ragged instructions`);
         ok++;
       } catch (e) {
         if (e instanceof BpfError) typed++;
