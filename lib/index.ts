@@ -40,6 +40,4 @@ function factoryFrom(mod: AnyModule, kind: 'kernel' | 'emulator'): BackendFactor
 }
 
 registerBackend('kernel', async () => factoryFrom((await import('./kernel/index.js')) as unknown as AnyModule, 'kernel'));
-// The specifier is a variable so that this file compiles whether or not native-sim/index.ts exists.
-const EMULATOR_MODULE = '../native-sim/index.js';
-registerBackend('emulator', async () => factoryFrom((await import(EMULATOR_MODULE)) as AnyModule, 'emulator'));
+registerBackend('emulator', async () => factoryFrom((await import('../native-sim/index.js')) as unknown as AnyModule, 'emulator'));

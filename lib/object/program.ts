@@ -177,7 +177,7 @@ export class Program {
     return this.attach({ kind: 'cgroup', path, attachType: at });
   }
 
-  private target(op: string): string | undefined {
+  private target(): string | undefined {
     return this.spec?.attachTo;
   }
 
@@ -185,7 +185,7 @@ export class Program {
   attachTracepoint(category?: string, name?: string): Link {
     this.live('attachTracepoint');
     if (category === undefined && name === undefined) {
-      const t = this.target('attachTracepoint')?.split('/');
+      const t = this.target()?.split('/');
       if (t && t.length === 2) [category, name] = t;
     }
     if (!category || !name) throw new ArgumentError(`attachTracepoint ${this.name}: category and name are required (e.g. 'syscalls', 'sys_enter_getpid')`);
@@ -195,7 +195,7 @@ export class Program {
   /** Attach to a raw tracepoint; defaults to the section's (`raw_tp/NAME`). */
   attachRawTracepoint(name?: string): Link {
     this.live('attachRawTracepoint');
-    const n = name ?? this.target('attachRawTracepoint');
+    const n = name ?? this.target();
     if (!n) throw new ArgumentError(`attachRawTracepoint ${this.name}: a tracepoint name is required (e.g. 'sys_enter')`);
     return this.attach({ kind: 'raw_tracepoint', name: n });
   }
