@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, rmSync, rmdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ArgumentError, SyscallError } from '../../lib/errors.js';
@@ -487,6 +487,79 @@ describe.skipIf(!isRootLinux)(`kernel links (${isRootLinux ? 'root' : SKIP_REASO
       rx.close();
       expect(listLinks().some((l) => l.id === inLink.info.id || l.id === outLink.info.id)).toBe(false);
     });
+  });
+
+  test('uprobe on a shared-library symbol (libc getpid, from .dynsym) counts a spawned process\'s calls', async () => {
+    const libc = readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .map((l) => l.split(/\s+/)[5] ?? '')
+      .find((p) => /\/libc\.so\.6$/.test(p));
+    expect(libc, 'libc.so.6 mapped in this process').toBeDefined();
+    const hits = trace.map('hits');
+    trace.map('config').update(u32(0), u32(0), 0);
+    const g = gated(PY, ['-c', 'import os,sys\nsys.stdin.readline()\nfor _ in range(25): os.getpid()\n']);
+    const link = trace.prog('on_entry').attach({ kind: 'uprobe', binaryPath: libc!, symbol: 'getpid', pid: g.child.pid! });
+    try {
+      const e0 = counter(hits, 2);
+      g.go();
+      expect((await g.done).code).toBe(0);
+      const n = counter(hits, 2) - e0;
+      expect(n).toBeGreaterThanOrEqual(25);
+      expect(n).toBeLessThan(40);
+    } finally {
+      link.close();
+      trace.map('config').update(u32(0), u32(0xffffffff), 0);
+    }
+  });
+
+  test('public API: load() → attachTracepoint() → map.ringbuf() for await with a decoder', async () => {
+    const { load } = await import('../../lib/index.js');
+    const obj = await load(trace.path, { backend: 'kernel' });
+    try {
+      obj.map('config').update(0, 0xffffffff);
+      const link = obj.program('tp_getpid').attachTracepoint();
+      expect(link.kind).toBe('tracepoint');
+      const reader = obj.map('tp_events').ringbuf<GetpidEvent>({ decode: decodeEvent });
+      const g = gated(PY, ['-c', 'import os,sys\nsys.stdin.readline()\nos.getpid(); os.getpid()\n']);
+      obj.map('config').update(0, g.child.pid!);
+      reader.poll();
+      const guard = setTimeout(() => reader.close(), 10_000);
+      g.go();
+      const got: { tgid: number }[] = [];
+      for await (const ev of reader) {
+        got.push(ev);
+        if (got.length === 2) break;
+      }
+      clearTimeout(guard);
+      expect(got.map((e) => e.tgid)).toEqual([g.child.pid, g.child.pid]);
+      expect((await g.done).code).toBe(0);
+      reader.close();
+    } finally {
+      obj.close();
+    }
+  });
+
+  test('attach/close cycles leak no fds (tracepoint, raw tracepoint, uprobe, socket filter)', () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const libc = readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .map((l) => l.split(/\s+/)[5] ?? '')
+      .find((p) => /\/libc\.so\.6$/.test(p))!;
+    const sleeper = gated('sleep', ['30']);
+    const warm = trace.prog('tp_getpid').attach({ kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_getpid' });
+    warm.close();
+    const before = fds();
+    const s = loadBinding();
+    for (let i = 0; i < 25; i++) {
+      trace.prog('tp_getpid').attach({ kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_getpid' }).close();
+      trace.prog('raw_sys_enter').attach({ kind: 'raw_tracepoint', name: 'sys_enter' }).detach();
+      trace.prog('on_entry').attach({ kind: 'uprobe', binaryPath: libc, symbol: 'getpid', pid: sleeper.child.pid! }).close();
+      const sk = s.socket(2, 2, 0);
+      sock.prog('udp_filter').attach({ kind: 'socket_filter', socketFd: sk }).close();
+      s.close(sk);
+    }
+    expect(fds()).toBe(before);
+    sleeper.child.kill('SIGKILL');
   });
 
   test('openPinnedLink: a pinned map is not a link; a missing path is ENOENT with a hint', () => {
