@@ -59,6 +59,12 @@ export interface EmulatorOptions extends SimEnvOptions {
 
 const ENGINES: Record<EngineKind, Engine> = { jit, interpreter };
 
+/**
+ * One address space for every emulator in the process: pins are process-wide, so a map pinned by
+ * one emulator and opened by another must live where both programs' pointers can reach it.
+ */
+const SHARED_SPACE = new AddressSpace();
+
 function hostPossibleCpus(): number {
   try {
     const s = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
@@ -281,7 +287,7 @@ export class EmulatorBackend implements Backend {
   constructor(opts: EmulatorOptions = {}) {
     this.reason = opts.reason ?? 'emulator';
     this.possibleCpus = opts.possibleCpus ?? hostPossibleCpus();
-    this.space = new AddressSpace();
+    this.space = SHARED_SPACE;
     this.env = new SimEnv(this.space, this.possibleCpus, opts);
     this.env.fib.macOf = (i) => this.net.byIndex(i)?.mac;
     this.helpers = createHelperTable();

@@ -231,6 +231,13 @@ export function skbTestRun(space: AddressSpace, prog: string, kind: SkbKind, dat
   const skb = new SkbContext(space, pkt, kind);
   skb.ctxIn = ctx;
   const { protocol, pktType } = ethTypeTrans(data, mac);
+  // The test run takes the network header's addresses for its socket: a truncated IPv4/IPv6
+  // header is rejected (observed on Linux 6.18: < 20 / < 40 bytes after Ethernet → EINVAL).
+  const l3 = data.length - ETH_HLEN;
+  if ((protocol === 0x0008 && l3 < 20) || (protocol === 0xdd86 && l3 < 40)) {
+    skb.release(space);
+    throw runError(prog, EINVAL, `data_in has a truncated ${protocol === 0x0008 ? 'IPv4' : 'IPv6'} header (${l3} bytes after Ethernet)`);
+  }
   skb.setU32(Skb.PktType, pktType);
   skb.setU32(Skb.Protocol, protocol);
   skb.setU32(Skb.Ifindex, ifindex);

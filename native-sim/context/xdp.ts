@@ -41,6 +41,8 @@ export class XdpContext implements RegionHooks {
   readonly bytes = new Uint8Array(XDP_MD_SIZE);
   readonly pkt: PacketBuf;
   private readonly dv = new DataView(this.bytes.buffer);
+  /** The ctx_in given to a test run (ctx_out starts from it). */
+  ctxIn: Uint8Array | undefined;
 
   constructor(space: AddressSpace, pkt: PacketBuf, ingressIfindex: number, rxQueueIndex: number, egressIfindex = 0) {
     this.pkt = pkt;
@@ -79,7 +81,8 @@ export class XdpContext implements RegionHooks {
 
   /** ctx_out as the kernel's xdp_convert_buff_to_md leaves it. */
   ctxOut(): Uint8Array {
-    const out = this.bytes.slice();
+    const out = new Uint8Array(XDP_MD_SIZE);
+    if (this.ctxIn) out.set(this.ctxIn.subarray(0, XDP_MD_SIZE));
     const dv = new DataView(out.buffer);
     dv.setUint32(XdpMd.Data, this.pkt.data - this.pkt.meta, true);
     dv.setUint32(XdpMd.DataEnd, this.pkt.end - this.pkt.meta, true);
@@ -146,5 +149,7 @@ export function xdpTestRun(space: AddressSpace, prog: string, data: Uint8Array, 
     throw runError(prog, EINVAL, `data_in is ${data.length} bytes, more than fits one XDP buffer (${maxData})`, 'multi-buffer XDP test runs are not emulated');
   }
   const pkt = xdpBuffer(space, data, metaLen);
-  return new XdpContext(space, pkt, ingress, rxq);
+  const ctx = new XdpContext(space, pkt, ingress, rxq);
+  ctx.ctxIn = ctxIn;
+  return ctx;
 }

@@ -46,7 +46,7 @@ export function csumPartial(words: readonly number[], seed: number): number {
   return (r > 0xffffffff ? r - 0xffffffff : r) >>> 0;
 }
 
-/** bpf_csum_diff(from, from_size, to, to_size, seed). */
+/** bpf_csum_diff(from, from_size, to, to_size, seed): ~from words and to words summed with the seed. */
 export const csumDiff: HelperFn = (vm) => {
   const fromSize = vm.argNum(2);
   const toSize = vm.argNum(4);
@@ -66,9 +66,15 @@ export const csumDiff: HelperFn = (vm) => {
     const dv = new DataView(t.buffer, t.byteOffset, t.byteLength);
     for (let i = 0; i < toSize; i += 4) words.push(dv.getUint32(i, true));
   }
-  const r = csumPartial(words, seed);
-  vm.ret64(r | 0, 0);
+  // Linux ≥ 6.12 folds the result to 16 bits on every architecture (csum_from32to16).
+  vm.ret64(csumFrom32to16(csumPartial(words, seed)), 0);
 };
+
+/** include/net/checksum.h csum_from32to16: fold a 32-bit partial sum to 16 bits (not inverted). */
+export function csumFrom32to16(sum: number): number {
+  const s = ((sum >>> 0) + (((sum >>> 16) | (sum << 16)) >>> 0)) >>> 0;
+  return s >>> 16;
+}
 
 /** The byte offset in the packet buffer of skb offset `off` (relative to skb->data). */
 function pktOff(skb: SkbContext, off: number, len: number): number {

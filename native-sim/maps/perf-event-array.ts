@@ -3,8 +3,8 @@
  * event fd; on the emulator a slot is live while a reader is open (openReader) or after user
  * space stored a value in it. bpf_perf_event_output with BPF_F_CURRENT_CPU (index 0xffffffff)
  * uses the running CPU's slot; an index ≥ max_entries → E2BIG; an empty slot → ENOENT. Readers
- * receive exactly the bytes the program output (the kernel's perf ring would add padding to
- * 8-byte alignment; readers see the sample as written).
+ * receive the raw sample as the kernel's perf ring stores it: the data followed by zero padding
+ * up to roundUp(size + 4, 8) - 4 bytes (PERF_SAMPLE_RAW keeps the u32 size + data 8-aligned).
  */
 import type { BackendEventReader } from '../../lib/backend.js';
 import type { MapSpec } from '../../lib/spec/index.js';
@@ -42,7 +42,8 @@ export class PerfEventArrayMap extends SlotArrayMap<number> {
     const index = idxField === BPF_F_CURRENT_CPU ? cpu : idxField;
     if (index >= this.info.maxEntries) return -Errno.E2BIG;
     if (this.readers.size === 0 && this.target(index) === undefined) return -Errno.ENOENT;
-    const data = src.slice(off, off + size);
+    const data = new Uint8Array(((size + 4 + 7) & ~7) - 4);
+    data.set(src.subarray(off, off + size));
     for (const r of this.readers) {
       if (r.queue.length >= READER_LIMIT) {
         this.lost++;

@@ -1,6 +1,7 @@
 /**
  * `bpfkit exec`: raw bytecode from stdin or --program, memory hex with or without spaces,
- * r1/r2 = memory pointer/length, r0 printed as 0x…, errors on stderr with exit 1.
+ * r1/r2 = memory pointer/length, r0 printed as 0x…, errors on stderr with exit 1, helpers that
+ * need no maps/context available, unknown ones an error naming them.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -63,10 +64,18 @@ describe('bpfkit exec', () => {
       expect(r.err).toContain('insn 0: call to unknown helper id 12345');
     });
 
-    it(`a known helper is still unavailable to raw bytecode (${engine})`, async () => {
-      const r = await cli(['--program', '85 00 00 00 05 00 00 00 95 00 00 00 00 00 00 00', '--engine', engine]);
+    it(`a helper the emulator does not provide is an error naming it (${engine})`, async () => {
+      // bpf_skb_vlan_push (id 18)
+      const r = await cli(['--program', '85 00 00 00 12 00 00 00 95 00 00 00 00 00 00 00', '--engine', engine]);
       expect(r.code).toBe(1);
-      expect(r.err).toContain('bpf_ktime_get_ns (id 5)');
+      expect(r.err).toContain('bpf_skb_vlan_push (id 18)');
+    });
+
+    it(`context-free helpers work: ktime_get_ns is monotonic across two calls (${engine})`, async () => {
+      // r6 = ktime_get_ns(); r0 = ktime_get_ns(); r0 = r0 >= r6 ? 1 : 0 (via r0 -= r6; r0 >>= 63; r0 ^= 1)
+      const prog = '85 00 00 00 05 00 00 00 bf 06 00 00 00 00 00 00 85 00 00 00 05 00 00 00 1f 60 00 00 00 00 00 00 77 00 00 00 3f 00 00 00 a7 00 00 00 01 00 00 00 95 00 00 00 00 00 00 00';
+      const r = await cli(['--program', prog, '--engine', engine]);
+      expect(r).toEqual({ code: 0, out: '0x1\n', err: '' });
     });
 
     it(`an infinite loop ends with the budget error (${engine})`, async () => {

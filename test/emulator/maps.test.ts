@@ -252,7 +252,7 @@ describe('perf event array', () => {
     expect(m.output(7n, 1, new Uint8Array([1]), 0, 1)).toBe(-7);
     const got: Uint8Array[] = [];
     expect(r.poll((x) => got.push(x))).toBe(1);
-    expect(got[0]).toEqual(new Uint8Array([1, 2]));
+    expect(got[0]).toEqual(new Uint8Array([1, 2, 0, 0])); // padded like PERF_SAMPLE_RAW
     r.close();
   });
 });
