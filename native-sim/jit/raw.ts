@@ -15,6 +15,8 @@ export interface RawRunOptions {
   ldabs?: boolean;
   helpers?: HelperTable;
   name?: string;
+  /** Prepare the Vm before the run (e.g. install a helper environment in `vm.env`). */
+  setup?: (vm: Vm) => void;
 }
 
 export interface RawRunResult {
@@ -32,6 +34,7 @@ export function compileRaw(engine: Engine, insns: Uint8Array, opts: RawRunOption
 export function runCompiledRaw(prog: CompiledProgram, memory: Uint8Array | undefined, opts: RawRunOptions = {}): RawRunResult {
   const vm = new Vm();
   vm.helpers = opts.helpers ?? [];
+  opts.setup?.(vm);
   const copy = memory ? memory.slice() : new Uint8Array(0);
   if (memory !== undefined) {
     const region = vm.space.add(RegionKind.Scratch, 'memory', copy);

@@ -5,13 +5,16 @@
  * program is read from stdin as hex bytes unless `--program` is given; the program and
  * MEMORY_HEX accept bytes written together (`b7000000…`) or separated by spaces (`b7 00 00 …`, as
  * one argument). r1 points to a copy of the memory and r2 holds its length (both 0 without
- * memory). Calls to helpers are errors (raw bytecode has no maps or context to give them).
+ * memory). Helpers that need no maps or context work (ktime_get_ns, get_prandom_u32,
+ * trace_printk — printed on stderr —, csum_diff, ...); a helper id the emulator does not provide
+ * is an error naming it.
  * Prints r0 as `0x…` on stdout and exits 0; on any error prints it on stderr and exits 1
  * (2 for usage errors).
  */
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../../errors.js';
 import type { EngineKind } from '../../../native-sim/engine.js';
+import { SimEnv, createHelperTable } from '../../../native-sim/helpers/index.js';
 import { ENGINES, compileRaw, runCompiledRaw } from '../../../native-sim/jit/raw.js';
 import type { CommandIo } from '../main.js';
 import { parseOpts } from '../parse-opts.js';
@@ -76,9 +79,16 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     }
     const memory = o.positional.length ? parseHex(o.positional.join(' '), 'MEMORY_HEX') : undefined;
     const engine = ENGINES[engineName as EngineKind];
-    const prog = compileRaw(engine, program);
+    const helpers = createHelperTable();
+    const prog = compileRaw(engine, program, { helpers });
     if (o.flags.has('dump-js')) io.stderr.write((prog.source ?? '(the interpreter generates no code)') + '\n');
-    const r = runCompiledRaw(prog, memory, budget !== undefined ? { budget } : {});
+    const r = runCompiledRaw(prog, memory, {
+      helpers,
+      ...(budget !== undefined ? { budget } : {}),
+      setup: (vm) => {
+        vm.env.sim = new SimEnv(vm.space, 1, { trace: (m) => io.stderr.write(`trace: ${m}\n`) });
+      },
+    });
     io.stdout.write(`0x${r.r0.toString(16)}\n`);
     return 0;
   } catch (e) {
