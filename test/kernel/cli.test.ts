@@ -247,6 +247,32 @@ describe.skipIf(!isRootLinux)(`kernel CLI commands (${isRootLinux ? 'root' : SKI
       expect(stats.map((e) => sum(e.value))).toEqual([1, 0, 0]);
     });
 
+    test('the emulator backend gives the same output through the same command (kernel as the oracle)', async () => {
+      const init = join(TMP, 'init-x.json');
+      writeFileSync(init, JSON.stringify({ ports: [{ key: le(5000, 2), value: le(1, 4) }] }));
+      const pkt = Buffer.alloc(32);
+      pkt.writeUInt32LE(9, 0);
+      const cases: string[][] = [
+        [filterObj, '--program', 'xdp_filter', '--data', udpFrame(5000)],
+        [filterObj, '--program', 'xdp_filter', '--data', udpFrame(5000), '--map-init', init, '--repeat', '3'],
+        [filterObj, '--program', 'xdp_count', '--data', udpFrame(80)],
+        [eventsObj, '--program', 'emit', '--data', pkt.toString('hex'), '--repeat', '2'],
+        [await compileProg('globals'), '--program', 'globals_rw', '--data', '00'.repeat(20)],
+      ];
+      for (const c of cases) {
+        const outs = [];
+        for (const backend of ['kernel', 'emulator']) {
+          const r = await cli('run', ...c, '--backend', backend, '--dump-maps', '--json');
+          expect(r.code, `${backend}: ${r.err}`).toBe(0);
+          const o = JSON.parse(r.out);
+          expect(o.durationNs).toBeGreaterThanOrEqual(0);
+          delete o.durationNs;
+          outs.push(o);
+        }
+        expect(outs[1], c.join(' ')).toEqual(outs[0]);
+      }
+    });
+
     test('bad input: usage errors exit 2; a missing program is named', async () => {
       expect((await cli('run', filterObj)).code).toBe(2);
       expect((await cli('run', filterObj, '--program', 'xdp_filter', '--backend', 'quantum')).code).toBe(2);
