@@ -133,6 +133,13 @@ export class Vm {
   tailCallHook: TailCallHook | null = null;
   /** Region the legacy LD_ABS/LD_IND loads read (the skb data); null → they exit with r0 = 0. */
   ldAbsRegion: Region | null = null;
+  /**
+   * Byte offsets in `ldAbsRegion.bytes` of the network and link-layer headers, for the negative
+   * SKF_NET_OFF / SKF_LL_OFF offsets of legacy loads; -1 = the network header is the data start
+   * and there is no link-layer header.
+   */
+  ldAbsNetHeader = -1;
+  ldAbsMacHeader = -1;
 
   constructor(space: AddressSpace = new AddressSpace()) {
     this.space = space;
@@ -649,15 +656,30 @@ export function atomicSlow(
   vm.tmp[1] = oHi;
 }
 
+/** Kernel SKF_NET_OFF / SKF_LL_OFF: negative legacy-load offsets relative to the L3 / L2 header. */
+export const SKF_NET_OFF = -0x100000;
+export const SKF_LL_OFF = -0x200000;
+
 /**
- * Legacy LD_ABS/LD_IND: load `size` bytes big-endian at byte `k` of the skb data
- * (`vm.ldAbsRegion`'s window). Returns false when out of bounds (the program then exits with
- * r0 = 0, as in the kernel); else the zero-extended value is in vm.tmp[0].
+ * Legacy LD_ABS/LD_IND: load `size` bytes big-endian at offset `k` of the skb data
+ * (`vm.ldAbsRegion`'s window), as the kernel's bpf_skb_load_helper does: k >= 0 is relative to the
+ * data start and must end by data_end; SKF_NET_OFF + n / SKF_LL_OFF + n address the network /
+ * link-layer header and may reach back into the headroom. Returns false when out of bounds (the
+ * program then exits with r0 = 0); else the zero-extended value is in vm.tmp[0].
  */
 export function ldAbsSlow(vm: Vm, k: number, size: number): boolean {
   const r = vm.ldAbsRegion;
-  if (r === null || k < 0 || k + size > r.end - r.start) return false;
-  const p = r.start + k;
+  if (r === null) return false;
+  let p: number;
+  if (k >= 0) {
+    if (k + size > r.end - r.start) return false;
+    p = r.start + k;
+  } else {
+    if (k >= SKF_NET_OFF) p = (vm.ldAbsNetHeader >= 0 ? vm.ldAbsNetHeader : r.start) + (k - SKF_NET_OFF);
+    else if (k >= SKF_LL_OFF && vm.ldAbsMacHeader >= 0) p = vm.ldAbsMacHeader + (k - SKF_LL_OFF);
+    else return false;
+    if (p < 0 || p + size > r.end) return false;
+  }
   const v = r.view;
   vm.tmp[0] = size === 4 ? v.getInt32(p, false) : size === 2 ? v.getUint16(p, false) : v.getUint8(p);
   vm.tmp[1] = 0;
