@@ -5,7 +5,8 @@
  *
  * Workload (identical on both sides): a BPF_MAP_TYPE_HASH with u32 keys and u64 values;
  * single ops = 100k BPF_MAP_UPDATE_ELEM then 100k BPF_MAP_LOOKUP_ELEM over keys 0..9999
- * (TS writes the key per op and gets a fresh value copy back, as the API does);
+ * (TS writes the key per op and gets a fresh value copy back, as the API does), timed in
+ * 1000-op chunks with the median chunk per round on both sides (robust to preemption bursts);
  * batch ops = BPF_MAP_UPDATE_BATCH and BPF_MAP_LOOKUP_BATCH of 10k entries, 5 calls each per round.
  * Targets: TS/C ≤ 1.15 for single ops, ≤ 1.05 for batch ops. Needs root on Linux.
  */
@@ -42,6 +43,8 @@ const OPS = 100_000;
 const BATCH = 10_000;
 /** Batch calls per round, as in map_ops.c. */
 const BATCH_REPEAT = 5;
+/** Single ops are timed in chunks of this many ops; a round reports the median chunk (as map_ops.c). */
+const CHUNK = 1000;
 
 interface Series {
   update: number[];
@@ -80,23 +83,33 @@ function runTs(): Series {
     const kv = new DataView(key.buffer);
     const value = new Uint8Array(8);
     const vv = new DataView(value.buffer);
-    let t0 = process.hrtime.bigint();
-    for (let i = 0; i < OPS; i++) {
-      kv.setUint32(0, i % 10_000, true);
-      vv.setUint32(0, i, true);
-      m.update(key, value, 0);
+    const chunks = OPS / CHUNK;
+    const cu: number[] = [];
+    const cl: number[] = [];
+    for (let c = 0; c < chunks; c++) {
+      const t0 = process.hrtime.bigint();
+      for (let j = 0; j < CHUNK; j++) {
+        const i = c * CHUNK + j;
+        kv.setUint32(0, i % 10_000, true);
+        vv.setUint32(0, i, true);
+        m.update(key, value, 0);
+      }
+      cu.push(Number(process.hrtime.bigint() - t0) / CHUNK);
     }
-    let t1 = process.hrtime.bigint();
     let sum = 0;
-    for (let i = 0; i < OPS; i++) {
-      kv.setUint32(0, i % 10_000, true);
-      const v = m.lookup(key)!;
-      sum += v[0]!;
+    for (let c = 0; c < chunks; c++) {
+      const t0 = process.hrtime.bigint();
+      for (let j = 0; j < CHUNK; j++) {
+        const i = c * CHUNK + j;
+        kv.setUint32(0, i % 10_000, true);
+        const v = m.lookup(key)!;
+        sum += v[0]!;
+      }
+      cl.push(Number(process.hrtime.bigint() - t0) / CHUNK);
     }
-    const t2 = process.hrtime.bigint();
     if (sum === -1) console.error('unlikely');
-    const update = Number(t1 - t0) / OPS;
-    const lookup = Number(t2 - t1) / OPS;
+    const update = median(cu);
+    const lookup = median(cl);
 
     const keys = new Uint8Array(BATCH * 4);
     const vals = new Uint8Array(BATCH * 8);
@@ -106,9 +119,9 @@ function runTs(): Series {
       kd.setUint32(i * 4, i, true);
       vd.setBigUint64(i * 8, BigInt(i * 3), true);
     }
-    t0 = process.hrtime.bigint();
+    const t0 = process.hrtime.bigint();
     for (let k = 0; k < BATCH_REPEAT; k++) m.updateBatch(keys, vals, BATCH, 0);
-    t1 = process.hrtime.bigint();
+    const t1 = process.hrtime.bigint();
     let got = 0;
     for (let k = 0; k < BATCH_REPEAT; k++) got += m.lookupBatch(undefined, BATCH).count;
     const t3 = process.hrtime.bigint();

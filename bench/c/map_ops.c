@@ -1,11 +1,14 @@
 /*
  * Baseline for bench/map-ops.ts: the same bpf(2) map operations from C, raw syscalls, no libbpf.
  * Usage: map_ops ROUNDS SINGLE_OPS BATCH_N
- * Prints one JSON object: per-round ns per op for single update/lookup and batch update/lookup.
+ * Prints one JSON object: per-round ns per op for single update/lookup (median of 1000-op
+ * chunks) and batch update/lookup.
  */
 #define _GNU_SOURCE
 /* batch calls per round (each side does the same) */
 #define BATCH_REPEAT 5
+/* single ops are timed in chunks of this many; a round reports the median chunk */
+#define CHUNK 1000
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -24,6 +27,17 @@ static double now_ns(void) {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* median of v[0..n) (sorts v) */
+static double median(double *v, int n) {
+	qsort(v, n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int create_map(unsigned max_entries) {
@@ -68,25 +82,34 @@ int main(int argc, char **argv) {
 	a.map_fd = fd;
 	a.key = (uint64_t)(uintptr_t)&key;
 	a.value = (uint64_t)(uintptr_t)&value;
+	int chunks = ops / CHUNK;
+	double *cu = calloc(chunks, sizeof(double)), *cl = calloc(chunks, sizeof(double));
 	for (int r = 0; r < rounds; r++) {
-		double t0 = now_ns();
-		for (int i = 0; i < ops; i++) {
-			key = (uint32_t)(i % 10000);
-			value = (uint64_t)i;
-			a.flags = BPF_ANY;
-			if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, 32) < 0) { perror("update"); return 1; }
-		}
-		double t1 = now_ns();
 		uint64_t sum = 0;
-		for (int i = 0; i < ops; i++) {
-			key = (uint32_t)(i % 10000);
-			a.flags = 0;
-			if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, 32) < 0) { perror("lookup"); return 1; }
-			sum += value;
+		for (int c = 0; c < chunks; c++) {
+			double t0 = now_ns();
+			for (int j = 0; j < CHUNK; j++) {
+				int i = c * CHUNK + j;
+				key = (uint32_t)(i % 10000);
+				value = (uint64_t)i;
+				a.flags = BPF_ANY;
+				if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, 32) < 0) { perror("update"); return 1; }
+			}
+			cu[c] = (now_ns() - t0) / CHUNK;
 		}
-		double t2 = now_ns();
-		upd[r] = (t1 - t0) / ops;
-		lkp[r] = (t2 - t1) / ops;
+		for (int c = 0; c < chunks; c++) {
+			double t1 = now_ns();
+			for (int j = 0; j < CHUNK; j++) {
+				int i = c * CHUNK + j;
+				key = (uint32_t)(i % 10000);
+				a.flags = 0;
+				if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, 32) < 0) { perror("lookup"); return 1; }
+				sum += value;
+			}
+			cl[c] = (now_ns() - t1) / CHUNK;
+		}
+		upd[r] = median(cu, chunks);
+		lkp[r] = median(cl, chunks);
 		if (sum == 42) fprintf(stderr, "unlikely\n");
 
 		union bpf_attr b;

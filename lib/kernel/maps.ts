@@ -152,6 +152,16 @@ export function mapBtfId(fd: number): number {
 
 const BAD_FD = 0xffffffff;
 
+/** Copy `src` into `dst` at 0: a byte loop for small sizes (cheaper than TypedArray#set there). */
+function copySmall(dst: Uint8Array, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 16) {
+    dst.set(src);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[i] = src[i]!;
+}
+
 /** Releases the addon slots of a map that was never closed (memory only; fds are owned by close()). */
 const slotRegistry = new FinalizationRegistry<number[]>((ids) => {
   const s = sys();
@@ -268,7 +278,7 @@ export class KernelMap implements BackendMap {
       slot = this.sNoKey;
     } else {
       if (key.length !== this.info.keySize) this.checkKey('lookup', key);
-      this.key.set(key);
+      copySmall(this.key, key);
       a = this.aElem;
       slot = this.sElem;
     }
@@ -282,8 +292,11 @@ export class KernelMap implements BackendMap {
   }
 
   private copyValue(): Uint8Array {
-    const out = new Uint8Array(this.valueBytes);
-    out.set(this.valueBytes === this.value.length ? this.value : this.value.subarray(0, this.valueBytes));
+    const n = this.valueBytes;
+    const out = new Uint8Array(n);
+    const v = this.value;
+    if (n > 16) out.set(n === v.length ? v : v.subarray(0, n));
+    else for (let i = 0; i < n; i++) out[i] = v[i]!;
     return out;
   }
 
@@ -295,12 +308,12 @@ export class KernelMap implements BackendMap {
       slot = this.sNoKey;
     } else {
       if (key.length !== this.info.keySize) this.checkKey('update', key);
-      this.key.set(key);
+      copySmall(this.key, key);
       a = this.aElem;
       slot = this.sElem;
     }
     if (value.length !== this.valueBytes) this.checkValue('update', value);
-    this.value.set(value);
+    copySmall(this.value, value);
     a.u32[6] = flags;
     const r = this.s.bpfSlot(BpfCmd.MapUpdateElem, slot);
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
@@ -308,7 +321,7 @@ export class KernelMap implements BackendMap {
 
   delete(key: Uint8Array): void {
     if (key.length !== this.info.keySize) this.checkKey('delete', key);
-    this.key.set(key);
+    copySmall(this.key, key);
     const r = this.s.bpfSlot(BpfCmd.MapDeleteElem, this.sDelete);
     if (r < 0) throw mapError(this.info.name, 'delete', BpfCmd.MapDeleteElem, -r);
   }
@@ -318,7 +331,7 @@ export class KernelMap implements BackendMap {
     if (key === undefined) slot = this.sFirst;
     else {
       if (key.length !== this.info.keySize) this.checkKey('next key of', key);
-      this.key.set(key);
+      copySmall(this.key, key);
       slot = this.sNext;
     }
     const r = this.s.bpfSlot(BpfCmd.MapGetNextKey, slot);
@@ -337,7 +350,7 @@ export class KernelMap implements BackendMap {
       slot = this.sNoKey;
     } else {
       if (key.length !== this.info.keySize) this.checkKey('lookup and delete', key);
-      this.key.set(key);
+      copySmall(this.key, key);
       a = this.aElem;
       slot = this.sElem;
     }
