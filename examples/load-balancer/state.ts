@@ -182,7 +182,9 @@ export class LbState {
         changes.push(`remove backend ${b.address}`);
       }
     }
+    // Ids freed by this change are cleared last, so they are not handed out again in it.
     const used = this.usedBackendIds();
+    for (const [k] of last.updates) used.add(new DataView(k.buffer, k.byteOffset).getUint32(0, true));
     for (const w of want) {
       const have = vip.backends.find((b) => canonicalAddress(b.address) === canonicalAddress(w.address));
       if (have) {
