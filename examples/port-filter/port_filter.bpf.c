@@ -21,7 +21,7 @@ enum action {
 };
 
 struct policy {
-	__u32 action; /* enum action */
+	enum action action; /* 4 bytes, like a __u32: typed maps take 'pass' | 'drop' | 'to_socket' */
 	__u32 flags;  /* reserved for the control plane */
 };
 

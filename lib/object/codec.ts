@@ -3,7 +3,8 @@
  *
  * - integers of ≤ 32 bits → number; 64-bit (and wider) integers and pointers → bigint;
  *   `_Bool` → boolean; floats → number
- * - enums → number (enum64 → bigint); encoding also accepts an enumerator name
+ * - enums → number (enum64 → bigint); encoding also accepts an enumerator name, or its short
+ *   alias when all enumerators share a `PREFIX_` (`ACTION_DROP` or `drop`; see enumAliases)
  * - structs → plain objects with the field names (nested; anonymous members are flattened as in
  *   C; bitfields supported); unions → objects with every member decoded, encoded from one member
  * - arrays → JS arrays, except arrays of 1-byte integers (`char[N]`, `__u8[N]`) → Uint8Array
@@ -136,6 +137,11 @@ function floatCodec(size: number, name: string): Codec {
 
 const utf8 = new TextEncoder();
 
+/** An unsigned little-endian integer of 1, 2, 4 or 8 bytes (u32 for map slots and indexes). */
+export function uintCodec(size: 1 | 2 | 4 | 8, typeName = `u${size * 8}`): Codec {
+  return intCodec(size, false, typeName);
+}
+
 /** Opaque bytes; also accepts strings (UTF-8, zero padded) and, for 1/2/4/8 bytes, integers. */
 export function bytesCodec(size: number, typeName = `bytes[${size}]`): Codec<Uint8Array> {
   const asInt = size === 1 || size === 2 || size === 4 || size === 8 ? intCodec(size, false, typeName) : undefined;
@@ -254,7 +260,8 @@ class Builder {
 
   private enumCodec(t: Extract<BtfType, { kind: BtfKind.Enum | BtfKind.Enum64 }>): Codec {
     const base = intCodec(t.size, t.signed, `enum ${t.name || '(anon)'}`);
-    const byName = new Map(t.values.map((v) => [v.name, v.value]));
+    const byName = new Map<string, number | bigint>(t.values.map((v) => [v.name, v.value]));
+    for (const [alias, value] of enumAliases(t.values)) if (!byName.has(alias)) byName.set(alias, value);
     const typeName = base.typeName;
     return {
       size: t.size, typeName,
@@ -396,6 +403,33 @@ class Builder {
     }
     return undefined;
   }
+}
+
+/**
+ * Short names for enumerators that share a `PREFIX_`: `ACTION_DROP` → `drop` (lowercase, prefix
+ * removed). Only when every enumerator has the prefix, no short name is empty or starts with a
+ * digit, and no two collide; otherwise there are no aliases.
+ */
+export function enumAliases(values: readonly { name: string; value: number | bigint }[]): [string, number | bigint][] {
+  if (values.length < 2) return [];
+  let prefix = values[0]!.name;
+  for (const v of values) {
+    let i = 0;
+    while (i < prefix.length && i < v.name.length && prefix[i] === v.name[i]) i++;
+    prefix = prefix.slice(0, i);
+  }
+  const cut = prefix.lastIndexOf('_');
+  if (cut < 0) return [];
+  prefix = prefix.slice(0, cut + 1);
+  const out: [string, number | bigint][] = [];
+  const seen = new Set<string>();
+  for (const v of values) {
+    const alias = v.name.slice(prefix.length).toLowerCase();
+    if (!alias || /^[0-9]/.test(alias) || seen.has(alias)) return [];
+    seen.add(alias);
+    out.push([alias, v.value]);
+  }
+  return out;
 }
 
 function writeBits(b: Uint8Array, view: DataView, base: number, f: Field, v: unknown, path: string): void {
