@@ -3,6 +3,9 @@
  * values the code refers to by name (passed in as parameters of `new Function`, Ajv style, so
  * generated code never captures closures per instruction).
  */
+/** Indentation strings, capped so deeply nested code stays linear in size. */
+const INDENT: readonly string[] = Array.from({ length: 17 }, (_, i) => '  '.repeat(i));
+
 export class CodeBuilder {
   private readonly lines: string[] = [];
   private depth = 0;
@@ -11,7 +14,7 @@ export class CodeBuilder {
 
   /** Emit one line at the current indentation. */
   line(text: string): this {
-    this.lines.push('  '.repeat(this.depth) + text);
+    this.lines.push(INDENT[Math.min(this.depth, INDENT.length - 1)] + text);
     return this;
   }
 

@@ -80,8 +80,16 @@ class JitProgram implements CompiledProgram {
   }
 }
 
+/** Most nested labeled blocks in straight-line mode (JS parsers recurse per nesting level). */
+const MAX_DAG_TARGETS = 200;
+
 /** True when the program can run as straight-line labeled blocks: no back edges, no calls. */
 function isDag(A: Analysis): boolean {
+  const targets = new Set<number>();
+  for (let pc = 0; pc < A.n; pc++) {
+    if (!A.inner[pc] && A.target[pc]! >= 0) targets.add(A.target[pc]!);
+  }
+  if (targets.size > MAX_DAG_TARGETS) return false;
   for (let pc = 0; pc < A.n; pc++) {
     if (A.inner[pc]) continue;
     if (pc > 0 && A.funcStart[pc]) return false;
