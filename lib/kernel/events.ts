@@ -13,7 +13,8 @@
  * with PERF_SAMPLE_RAW), each with its own mmapped ring (a metadata page + 2^n data pages), and
  * the event fd stored into the map at the CPU's index. PERF_RECORD_SAMPLE records deliver the raw
  * sample (the kernel pads raw samples so that size+4 is a multiple of 8: up to 7 trailing bytes
- * may follow what the program wrote); PERF_RECORD_LOST records add to `lost`.
+ * may follow what the program wrote); PERF_RECORD_LOST records add to `lost`. `poll()` drains
+ * the CPUs in order, so records of different CPUs are not ordered by time.
  *
  * Waiting is event-loop driven: `readable()` watches the fds with libuv (uv_poll, epoll) and
  * resolves on readiness — no busy polling and no blocked thread. Records are delivered as
@@ -205,13 +206,12 @@ export class RingbufReader extends Waiter implements BackendEventReader {
   poll(onRecord: (record: Uint8Array) => void): number {
     if (this.closed) return 0;
     const s = sys();
-    const mask = this.size - 1;
     let cons = s.atomicLoad64(this.consumer, 0);
     let prod = s.atomicLoad64(this.producer, 0);
     let n = 0;
     this.lastBusy = false;
     while (cons < prod) {
-      const off = cons % this.size & mask;
+      const off = cons % this.size;
       const hdr = Atomics.load(this.words, off >>> 2) >>> 0;
       if (hdr & Rb.BusyBit) {
         this.lastBusy = true;
@@ -345,7 +345,12 @@ export class PerfReader extends Waiter implements BackendEventReader {
       dataOff: Number(dv.getBigUint64(1040, true)) || page,
       dataSize: Number(dv.getBigUint64(1048, true)) || pages * page,
     };
-    this.rings.push(ring);
+    // Until this CPU is fully set up, a failure releases it here; afterwards release() does.
+    const fail = (e: unknown): never => {
+      s.munmap(buf);
+      closeFd(pfd);
+      throw e;
+    };
     // The map entry for this CPU points at our event.
     const key = new Uint32Array([cpu]);
     const value = new Uint32Array([pfd]);
@@ -354,10 +359,15 @@ export class PerfReader extends Waiter implements BackendEventReader {
     adv2.setBigUint64(8, s.addressOf(key), true);
     adv2.setBigUint64(16, s.addressOf(value), true);
     const r = bpf(Cmd.MapUpdateElem, a);
-    if (r < 0) throw syscallError(`set perf buffer of map ${this.name} for cpu ${cpu}`, 'bpf(BPF_MAP_UPDATE_ELEM)', -r);
+    if (r < 0) fail(syscallError(`set perf buffer of map ${this.name} for cpu ${cpu}`, 'bpf(BPF_MAP_UPDATE_ELEM)', -r));
     const e = s.ioctl(pfd, PerfC.IocEnable, 0);
-    if (e < 0) throw syscallError(`enable perf buffer of map ${this.name} on cpu ${cpu}`, 'ioctl(PERF_EVENT_IOC_ENABLE)', -e);
-    this.rings.pop();
+    if (e < 0) {
+      const { buf: d, dv: ddv } = newAttr();
+      ddv.setUint32(0, this.mapFd, true);
+      ddv.setBigUint64(8, s.addressOf(key), true);
+      bpf(Cmd.MapDeleteElem, d);
+      fail(syscallError(`enable perf buffer of map ${this.name} on cpu ${cpu}`, 'ioctl(PERF_EVENT_IOC_ENABLE)', -e));
+    }
     return ring;
   }
 

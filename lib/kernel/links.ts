@@ -509,6 +509,18 @@ export function attachProgram(prog: AttachableProgram, req: AttachRequest): Back
   }
 }
 
+/** `CATEGORY/NAME` of a tracepoint the kernel names only by NAME (found in tracefs). */
+function tracepointTarget(name: string | undefined): string | undefined {
+  if (!name) return name;
+  try {
+    const events = `${tracefs()}/events`;
+    for (const cat of readdirSync(events)) if (existsSync(`${events}/${cat}/${name}/id`)) return `${cat}/${name}`;
+  } catch {
+    return name;
+  }
+  return name;
+}
+
 /** LinkInfo (kind and target) of an existing kernel link. */
 export function linkInfoOf(entry: LinkEntry, pinnedPath?: string): LinkInfo {
   switch (entry.type) {
@@ -524,7 +536,7 @@ export function linkInfoOf(entry: LinkEntry, pinnedPath?: string): LinkInfo {
       if (entry.perfEventType === 'uprobe' || entry.perfEventType === 'uretprobe') {
         return { kind: 'uprobe', id: entry.id, target: `${entry.file}:+0x${(entry.offset ?? 0).toString(16)}${entry.perfEventType === 'uretprobe' ? ' (ret)' : ''}` };
       }
-      return { kind: 'tracepoint', id: entry.id, target: entry.tracepoint ?? entry.perfEventType ?? '' };
+      return { kind: 'tracepoint', id: entry.id, target: tracepointTarget(entry.tracepoint) ?? entry.perfEventType ?? '' };
     default:
       throw new NotSupportedError(`${entry.type} links`, `open link ${entry.id}${pinnedPath ? ` at ${pinnedPath}` : ''}: bpfkit does not model ${entry.type} links`);
   }

@@ -145,7 +145,7 @@ describe.skipIf(!isRootLinux)(`kernel links (${isRootLinux ? 'root' : SKIP_REASO
         expect(counter(hits, 0)).toBe(h0 + 2);
         const again = openPinnedLink(pin);
         expect(again.info.kind).toBe('tracepoint');
-        expect(again.info.target).toBe('sys_enter_getpid');
+        expect(again.info.target).toBe('syscalls/sys_enter_getpid');
         again.detach();
         expect(existsSync(pin)).toBe(false);
         const h1 = counter(hits, 0);
