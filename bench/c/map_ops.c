@@ -5,7 +5,7 @@
  * chunks) and batch update/lookup.
  */
 #define _GNU_SOURCE
-/* batch calls per round (each side does the same) */
+/* batch calls per round, each timed separately (each side does the same) */
 #define BATCH_REPEAT 5
 /* single ops are timed in chunks of this many; a round reports the median chunk */
 #define CHUNK 1000
@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
 		return 1;
 	}
 	double *upd = calloc(rounds, sizeof(double)), *lkp = calloc(rounds, sizeof(double));
-	double *bupd = calloc(rounds, sizeof(double)), *blkp = calloc(rounds, sizeof(double));
+	double *bupd = calloc(rounds * BATCH_REPEAT, sizeof(double)), *blkp = calloc(rounds * BATCH_REPEAT, sizeof(double));
 	uint32_t *keys = calloc(batch, 4), *outk = calloc(batch, 4);
 	uint64_t *vals = calloc(batch, 8), *outv = calloc(batch, 8);
 	for (int i = 0; i < batch; i++) {
@@ -118,13 +118,12 @@ int main(int argc, char **argv) {
 		b.batch.keys = (uint64_t)(uintptr_t)keys;
 		b.batch.values = (uint64_t)(uintptr_t)vals;
 		b.batch.count = batch;
-		double t3 = now_ns();
 		for (int k = 0; k < BATCH_REPEAT; k++) {
 			b.batch.count = batch;
+			double t3 = now_ns();
 			if (sys_bpf(BPF_MAP_UPDATE_BATCH, &b, sizeof b.batch) < 0) { perror("update batch"); return 1; }
+			bupd[r * BATCH_REPEAT + k] = (now_ns() - t3) / batch;
 		}
-		double t4 = now_ns();
-		bupd[r] = (t4 - t3) / batch / BATCH_REPEAT;
 
 		uint32_t out_batch = 0;
 		memset(&b, 0, sizeof b);
@@ -133,23 +132,21 @@ int main(int argc, char **argv) {
 		b.batch.keys = (uint64_t)(uintptr_t)outk;
 		b.batch.values = (uint64_t)(uintptr_t)outv;
 		b.batch.count = batch;
-		double t5 = now_ns();
-		unsigned got = 0;
 		for (int k = 0; k < BATCH_REPEAT; k++) {
 			b.batch.count = batch;
 			b.batch.in_batch = 0;
+			double t5 = now_ns();
 			long rr = sys_bpf(BPF_MAP_LOOKUP_BATCH, &b, sizeof b.batch);
+			double t6 = now_ns();
 			if (rr < 0 && errno != ENOENT) { perror("lookup batch"); return 1; }
-			got += b.batch.count;
+			blkp[r * BATCH_REPEAT + k] = (t6 - t5) / (b.batch.count ? b.batch.count : 1);
 		}
-		double t6 = now_ns();
-		blkp[r] = (t6 - t5) / (got ? got : 1);
 	}
 	printf("{");
 	print_series("update", upd, rounds, 0);
 	print_series("lookup", lkp, rounds, 0);
-	print_series("updateBatch", bupd, rounds, 0);
-	print_series("lookupBatch", blkp, rounds, 1);
+	print_series("updateBatch", bupd, rounds * BATCH_REPEAT, 0);
+	print_series("lookupBatch", blkp, rounds * BATCH_REPEAT, 1);
 	printf("}\n");
 	close(fd);
 	return 0;
