@@ -8,14 +8,17 @@
 import type { Backend, BackendMap, MapInfo } from '../backend.js';
 import type { Btf } from '../btf/index.js';
 import { ArgumentError, BpfError, MapError } from '../errors.js';
-import { MapFlag, type MapSpec, type MapType } from '../spec/index.js';
-import { codecByName, codecFor, decode, encode, perCpuCodec, type Codec } from './codec.js';
+import { MAP_TYPES, MapFlag, type MapSpec, type MapType } from '../spec/index.js';
+import { codecByName, codecFor, decode, encode, perCpuCodec, uintCodec, type Codec } from './codec.js';
+import { Program } from './program.js';
 import { EventReader } from './events.js';
 import { resolveBackend, type BackendOption } from './registry.js';
 
 export type UpdateFlags = 'any' | 'noexist' | 'exist' | 'lock' | number;
 
 const PERCPU_TYPES: ReadonlySet<MapType> = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
+const INDEXED_TYPES: ReadonlySet<MapType> = new Set(['array', 'percpu_array', 'prog_array', 'perf_event_array', 'array_of_maps', 'cgroup_array', 'devmap', 'cpumap', 'xskmap']);
+const SLOT_TYPES: ReadonlySet<MapType> = new Set(['prog_array', 'array_of_maps', 'hash_of_maps', 'perf_event_array', 'cgroup_array', 'xskmap', 'devmap', 'devmap_hash', 'cpumap', 'sockmap', 'sockhash']);
 const KEYLESS_TYPES: ReadonlySet<MapType> = new Set(['queue', 'stack', 'bloom_filter']);
 
 function updateFlag(map: string, f: UpdateFlags | undefined): number {
@@ -83,8 +86,11 @@ export class BpfMap<K = unknown, V = unknown> {
     this.spec = opts.spec;
     this.perCpu = PERCPU_TYPES.has(info.type);
     const btf = opts.rawView ? undefined : opts.btf;
-    this.keyCodec = codecFor(btf, opts.keyTypeId ?? info.keyTypeId, info.keySize);
-    this.valueCodec = codecFor(btf, opts.valueTypeId ?? info.valueTypeId, info.valueSize);
+    const keyTypeId = btf ? (opts.keyTypeId ?? info.keyTypeId) : 0;
+    const valueTypeId = btf ? (opts.valueTypeId ?? info.valueTypeId) : 0;
+    // Without BTF: array indexes are u32, and slots that name programs/maps/sockets hold u32 ids.
+    this.keyCodec = !opts.rawView && !keyTypeId && info.keySize === 4 && INDEXED_TYPES.has(info.type) ? uintCodec(4) : codecFor(btf, keyTypeId, info.keySize);
+    this.valueCodec = !opts.rawView && !valueTypeId && info.valueSize === 4 && SLOT_TYPES.has(info.type) ? uintCodec(4, 'u32 id') : codecFor(btf, valueTypeId, info.valueSize);
     this.fullValueCodec = this.perCpu ? perCpuCodec(this.valueCodec, backend.possibleCpus) : this.valueCodec;
   }
 
@@ -93,6 +99,38 @@ export class BpfMap<K = unknown, V = unknown> {
     if (typeof path !== 'string' || !path) throw new ArgumentError('open pinned map: path must be a non-empty string');
     const backend = await resolveBackend(opts.backend);
     return new BpfMap<K, V>(backend.openPinnedMap(path), backend);
+  }
+
+  /**
+   * Create a standalone map (e.g. an inner map to store in a map-in-map). `def` takes the MapSpec
+   * fields; missing ones default (flags 0, no pinning, no BTF). The caller owns (closes) it.
+   */
+  static async create<K = unknown, V = unknown>(
+    def: Pick<MapSpec, 'type' | 'keySize' | 'valueSize' | 'maxEntries'> & Partial<MapSpec>,
+    opts: { backend?: BackendOption } = {},
+  ): Promise<BpfMap<K, V>> {
+    if (typeof def !== 'object' || def === null) throw new ArgumentError('create map: expected a map definition object');
+    const name = def.name ?? 'map';
+    for (const f of ['keySize', 'valueSize', 'maxEntries'] as const) {
+      const v = def[f];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ArgumentError(`create map ${name}: ${f} must be a u32, got ${String(v)}`);
+    }
+    if (typeof def.type !== 'string' || !MAP_TYPES.includes(def.type)) throw new ArgumentError(`create map ${name}: unknown map type ${JSON.stringify(def.type)}`);
+    const spec: MapSpec = {
+      name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries,
+      flags: def.flags ?? 0, pinning: def.pinning ?? 'none', section: def.section ?? '', keyTypeId: 0, valueTypeId: 0,
+      contents: [], freeze: false, globalData: false,
+    };
+    if (def.innerMap) spec.innerMap = def.innerMap;
+    if (def.numaNode !== undefined) spec.numaNode = def.numaNode;
+    if (def.mapExtra !== undefined) spec.mapExtra = def.mapExtra;
+    const backend = await resolveBackend(opts.backend);
+    const session = backend.openSession({ source: `<map ${name}>`, license: '', kernelVersion: 0, programs: [], maps: [spec] });
+    try {
+      return new BpfMap<K, V>(session.createMap(spec), backend, { spec });
+    } finally {
+      session.close();
+    }
   }
 
   /** Live info from the backend (id, BTF type ids, ...). */
@@ -132,6 +170,14 @@ export class BpfMap<K = unknown, V = unknown> {
   }
 
   private encValue(op: string, value: V): Uint8Array {
+    // a Program (prog_array) or BpfMap (map-in-map) stands for its handle: fd on the kernel, id on the emulator
+    if (value instanceof BpfMap || value instanceof Program) {
+      if (!SLOT_TYPES.has(this.type)) throw new ArgumentError(`${op} ${this.name}: a ${value instanceof Program ? 'program' : 'map'} can only be stored in a prog_array or map-in-map (this is a ${this.type} map)`);
+      if (value.isClosed) throw new ArgumentError(`${op} ${this.name}: ${value instanceof Program ? 'program' : 'map'} ${value.name} is closed`);
+      const out = new Uint8Array(this.fullValueCodec.size);
+      new DataView(out.buffer).setUint32(0, BpfMap.slotValue(value.handle) >>> 0, true);
+      return out;
+    }
     return encode(this.fullValueCodec, value, this.what(op, 'value'));
   }
 

@@ -15,7 +15,7 @@ const PIN_DIR = `/sys/fs/bpf/bpfkit-object-test-${process.pid}`;
 
 const specs: Record<string, ObjectSpec> = {};
 beforeAll(async () => {
-  for (const n of ['xdp_port_filter', 'maps_btf', 'queue_stack', 'events', 'globals', 'tailcall']) specs[n] = openObject(await compileProg(n));
+  for (const n of ['xdp_port_filter', 'maps_btf', 'queue_stack', 'events', 'globals', 'tailcall', 'map_in_map']) specs[n] = openObject(await compileProg(n));
 });
 afterAll(() => {
   rmSync(PIN_DIR, { recursive: true, force: true });
@@ -38,6 +38,7 @@ interface Outcome {
   ring: number[];
   bss: unknown;
   tailRuns: unknown;
+  mim: number[];
 }
 
 async function script(backend: 'kernel' | 'emulator'): Promise<Outcome> {
@@ -107,6 +108,32 @@ async function script(backend: 'kernel' | 'emulator'): Promise<Outcome> {
     expect(obj.programs.tail_entry!.run({ data: new Uint8Array(14) }).retval).toBe(1);
     expect(obj.programs.tail_entry!.run({ data: new Uint8Array([1, ...new Array(13).fill(0)]) }).retval).toBe(2);
     out.tailRuns = obj.maps['.bss']!.lookup(0);
+    // slots are u32 ids when read back; a Program stands for its handle when written
+    const jt = obj.maps.jmp_table!;
+    jt.update(1, obj.programs.tail_a!);
+    expect([...jt.entries()]).toEqual([[0, obj.programs.tail_a!.id], [1, obj.programs.tail_a!.id], [2, obj.programs.tail_loop!.id]]);
+    expect(obj.programs.tail_entry!.run({ data: new Uint8Array([1, ...new Array(13).fill(0)]) }).retval).toBe(1);
+    expect(jt.delete(1)).toBe(true);
+    expect(() => obj.maps['.bss']!.update(0, obj.programs.tail_a as never)).toThrow(/a program can only be stored in a prog_array or map-in-map/);
+  }
+  {
+    using obj = await load(specs.map_in_map!, { backend });
+    const outer = obj.maps.outer_hash!;
+    using inner = await BpfMap.create<number, number>({ ...outer.spec!.innerMap!, name: 'fresh_inner' }, { backend });
+    const mim = obj.programs.mim_hash!;
+    expect(mim.run({ data: new Uint8Array(60) }).retval).toBe(2); // no inner map for key 60: pass
+    outer.update(60, inner);
+    expect(outer.lookup(60)).toBe(inner.id);
+    expect(mim.run({ data: new Uint8Array(60) }).retval).toBe(3); // inner has no key 1: tx
+    inner.update(1, 9);
+    expect(mim.run({ data: new Uint8Array(60) }).retval).toBe(1); // inner[1] != 0: drop
+    const arr = obj.maps.outer_array!;
+    expect([...arr.keys()]).toEqual([0, 1, 2, 3]); // array semantics: every index
+    expect([...arr.entries()].map(([k]) => k)).toEqual([0, 3]); // only filled slots have values
+    expect(arr.lookup(0)).toBe(obj.maps.inner_a!.id);
+    const pkt = (b0: number) => new Uint8Array([b0, ...new Array(13).fill(0)]);
+    out.mim = [obj.programs.mim_array!.run({ data: pkt(0x40) }).retval, obj.programs.mim_array!.run({ data: pkt(0x41) }).retval];
+    expect(obj.maps.inner_a!.lookup(1)).toBe(1n);
   }
   return out;
 }
@@ -122,6 +149,7 @@ describe.each(BACKENDS)('public API on the %s backend', (backend) => {
     expect(o.bss).toEqual({ run_count: 2, last_len: 50n, hist: [0n, 1n, 1n, 0n, 0n, 0n, 0n, 0n] });
     // slot 0 ran tail_a once; tail_loop ran once from the entry plus 32 more self tail calls (limit 33)
     expect(o.tailRuns).toEqual({ tail_a_runs: 1, loop_runs: 33 });
+    expect(o.mim).toEqual([2, 1]); // slot 0 → inner_a (pass, counts); slot 1 empty → drop
   });
 });
 

@@ -283,3 +283,32 @@ describe('lpm trie keys', () => {
     obj.close();
   });
 });
+
+describe('standalone maps and handle values', () => {
+  it('BpfMap.create validates the definition and is owned by the caller', async () => {
+    const b = new FakeBackend();
+    const m = await BpfMap.create<number, Uint8Array>({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 8 }, { backend: b });
+    expect(m.name).toBe('map');
+    m.update(1, new Uint8Array([1, 2, 3, 4]));
+    expect(m.lookup(1)).toEqual(new Uint8Array([1, 2, 3, 4]));
+    m.close();
+    await expect(BpfMap.create({ type: 'nope' as 'hash', keySize: 4, valueSize: 4, maxEntries: 1 }, { backend: b })).rejects.toThrow(/unknown map type "nope"/);
+    await expect(BpfMap.create({ type: 'hash', keySize: -1, valueSize: 4, maxEntries: 1 }, { backend: b })).rejects.toThrow(/keySize must be a u32/);
+    expect(b.stats.open.size).toBe(0);
+  });
+
+  it('maps without BTF: array indexes and slot values are u32 numbers; Programs/BpfMaps stand for their handles', async () => {
+    const b = new FakeBackend();
+    const tail = await load(openObject(await compileProg('tailcall')), { backend: b });
+    const jt = tail.maps.jmp_table!;
+    expect(jt.keyCodec.typeName).toBe('u32');
+    jt.update(3, tail.programs.tail_a!);
+    expect(jt.lookup(3)).toBe(tail.programs.tail_a!.fd);
+    expect(jt.raw.lookup(new Uint8Array([3, 0, 0, 0]))).toEqual(new Uint8Array(new Uint32Array([tail.programs.tail_a!.fd!]).buffer));
+    const closed = tail.programs.tail_loop!;
+    closed.close();
+    expect(() => jt.update(1, closed)).toThrow(/program tail_loop is closed/);
+    tail.close();
+    expect(b.stats.open.size).toBe(0);
+  });
+});
