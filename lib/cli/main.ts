@@ -31,6 +31,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   detach: { summary: 'detach XDP or tc (tcx) links from an interface or a pinned path', load: () => import('./commands/detach.js') },
   disasm: { summary: 'disassemble the programs of an object (llvm-objdump syntax)', load: () => import('./commands/disasm.js') },
   exec: { summary: 'run raw BPF bytecode on the emulator (exec [MEMORY_HEX] [--program HEX] [--engine jit|interpreter])', load: () => import('./commands/exec.js') },
+  gen: { summary: 'generate TypeScript types and a typed loader from an object\'s BTF (gen types OBJ [-o FILE.ts])', load: () => import('./commands/gen.js') },
   inspect: { summary: 'show license, programs and maps of an object', load: () => import('./commands/inspect.js') },
   lb: { summary: 'run the example XDP load balancer from a config (apply, stats, destroy)', load: () => import('./commands/lb.js') },
   link: { summary: 'list the kernel\'s BPF links (link list [--json])', load: () => import('./commands/link.js') },
