@@ -4,7 +4,7 @@ export { BpfMap, type BpfMapOptions, type EventReaderOptions, type UpdateFlags }
 export { Program, type ProgramRunOptions, type SocketLike } from './program.js';
 export { Link } from './link.js';
 export { EventReader } from './events.js';
-export { codecFor, codecByName, perCpuCodec, bytesCodec, encode, decode, type Codec } from './codec.js';
+export { codecFor, codecByName, perCpuCodec, bytesCodec, uintCodec, encode, decode, type Codec } from './codec.js';
 export {
   registerBackend, registeredBackends, resolveBackend, resetBackends,
   type BackendFactory, type BackendOption, type BackendProbe,

@@ -1,7 +1,8 @@
 /**
  * Test program compilation: C sources → BPF objects with clang-19, cached under test/.cache by a
  * content hash of the source, every locally included header (`#include "..."`, recursively), the
- * compiler flags and the clang version. Safe with several vitest workers compiling at once: each
+ * size and mtime of each directly included system header (`#include <...>`), the compiler flags
+ * and the clang version. Safe with several vitest workers compiling at once: each
  * compile writes a unique temp file and renames it into place (rename is atomic on one fs).
  *
  * Test programs live in test/progs/NAME.bpf.c. The CPU version a program is meant for is taken
@@ -9,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { arch } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,28 @@ function getClangVersion(): Promise<string> {
 }
 
 const INCLUDE_RE = /^\s*#\s*include\s+"([^"]+)"/gm;
+const SYSTEM_INCLUDE_RE = /^\s*#\s*include\s+<([^>]+)>/gm;
+
+/** Size and mtime of each directly included system header (`#include <...>`), for the cache key. */
+function systemHeaderStamps(sources: Map<string, string>, includeDirs: string[]): string[] {
+  const dirs = [...includeDirs, multiarchInclude(), '/usr/include'];
+  const out = new Set<string>();
+  for (const text of sources.values()) {
+    for (const m of text.matchAll(SYSTEM_INCLUDE_RE)) {
+      for (const d of dirs) {
+        const p = join(d, m[1]!);
+        try {
+          const st = statSync(p);
+          out.add(`${p}:${st.size}:${st.mtimeMs}`);
+          break;
+        } catch {
+          // not in this directory
+        }
+      }
+    }
+  }
+  return [...out].sort();
+}
 
 /** Source text plus every quoted include reachable from it, in a deterministic order. */
 function collectSources(srcPath: string, includeDirs: string[], seen: Map<string, string>): void {
@@ -106,6 +129,7 @@ export async function compileC(srcPath: string, opts: CompileOptions = {}): Prom
     h.update(p === src ? '<main>' : p);
     h.update('\0' + text + '\0');
   }
+  for (const stamp of systemHeaderStamps(sources, includeDirs)) h.update(stamp + '\0');
   const base = src.replace(/^.*\//, '').replace(/\.c$/, '');
   const out = join(CACHE_DIR, `${base}.${cpu}.${h.digest('hex').slice(0, 16)}.o`);
   if (existsSync(out)) return out;
