@@ -57,6 +57,18 @@ export interface EventReaderOptions {
   perCpuPages?: number;
 }
 
+/**
+ * Maps with an open reader. One reader per map at a time: two ring buffer consumers would steal
+ * each other's records (and libuv cannot watch one fd twice), two perf readers would overwrite
+ * each other's CPU entries.
+ */
+const busyMaps = new WeakSet<object>();
+
+function claim(map: EventMap, what: string, name: string): void {
+  if (busyMaps.has(map)) throw new BpfError('BUSY', `open ${what} reader on map ${name}: the map already has an open reader (close it first)`);
+  busyMaps.add(map);
+}
+
 /** Shared waiting logic: poll a set of fds on the event loop until one is ready. */
 abstract class Waiter {
   protected closed = false;
@@ -153,6 +165,7 @@ function mmapOrThrow(s: BpfSys, fd: number, len: number, prot: number, off: numb
 /** Consumer of a BPF ring buffer map. */
 export class RingbufReader extends Waiter implements BackendEventReader {
   readonly name: string;
+  private readonly map: EventMap;
   private readonly mapFd: number;
   private readonly size: number;
   private consumer: ArrayBuffer;
@@ -182,6 +195,14 @@ export class RingbufReader extends Waiter implements BackendEventReader {
       s.munmap(this.consumer);
       throw e;
     }
+    try {
+      claim(map, 'ring buffer', this.name);
+    } catch (e) {
+      s.munmap(this.producer);
+      s.munmap(this.consumer);
+      throw e;
+    }
+    this.map = map;
     this.dataOff = page;
     this.data = new Uint8Array(this.producer, page, 2 * size);
     this.words = new Uint32Array(this.producer, page, (2 * size) >>> 2);
@@ -240,6 +261,7 @@ export class RingbufReader extends Waiter implements BackendEventReader {
     const s = sys();
     s.munmap(this.producer);
     s.munmap(this.consumer);
+    busyMaps.delete(this.map);
   }
 
   /** The map fd the reader consumes (owned by the map). */
@@ -286,6 +308,7 @@ function onlineCpus(): number[] {
 /** Consumer of a BPF perf event array: one perf ring per online CPU. */
 export class PerfReader extends Waiter implements BackendEventReader {
   readonly name: string;
+  private readonly map: EventMap;
   /** Samples the kernel dropped because a CPU's ring was full (from PERF_RECORD_LOST). */
   lost = 0;
   private readonly mapFd: number;
@@ -303,6 +326,8 @@ export class PerfReader extends Waiter implements BackendEventReader {
       throw new ArgumentError(`open perf buffer reader on map ${this.name}: perCpuPages must be a power of two, got ${String(pages)}`);
     }
     this.mapFd = fd;
+    this.map = map;
+    claim(map, 'perf buffer', this.name);
     const s = sys();
     const page = s.pageSize();
     try {
@@ -440,6 +465,7 @@ export class PerfReader extends Waiter implements BackendEventReader {
       closeFd(r.fd);
     }
     this.rings = [];
+    busyMaps.delete(this.map);
   }
 
   close(): void {

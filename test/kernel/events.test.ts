@@ -224,6 +224,17 @@ describe.skipIf(!isRootLinux)(`event readers (${isRootLinux ? 'root' : SKIP_REAS
     expect(fdCount()).toBe(fds);
   });
 
+  test('one reader per map at a time', () => {
+    const a = openEventReader(o.map('rb'));
+    expect(() => openEventReader(o.map('rb'))).toThrow(/already has an open reader/);
+    a.close();
+    openEventReader(o.map('rb')).close();
+    const p = openEventReader(o.map('pb'));
+    expect(() => openEventReader(o.map('pb'))).toThrow(/already has an open reader/);
+    p.close();
+    openEventReader(o.map('pb')).close();
+  });
+
   test('non-event maps are rejected', async () => {
     const f = await loadKernelObject('kfilter');
     try {
