@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, MapError } from '../../lib/errors.js';
-import { BpfMap, load, openObject, type BpfObject } from '../../lib/index.js';
+import { BpfMap, Link, load, openObject, type BpfObject } from '../../lib/index.js';
 import type { ObjectSpec } from '../../lib/spec/index.js';
 import { compileProg } from '../helpers/progs.js';
 
@@ -161,6 +161,46 @@ describe.skipIf(BACKENDS.length < 2)('kernel and emulator agree', () => {
 });
 
 describe.skipIf(!isRootLinux)('kernel-only checks', () => {
+  // A veth pair of our own, so XDP attachments never collide with other tests.
+  const DEV = `bko${process.pid % 100000}`;
+  beforeAll(() => {
+    execFileSync('ip', ['link', 'add', DEV, 'type', 'veth', 'peer', 'name', `${DEV}p`]);
+    execFileSync('ip', ['link', 'set', DEV, 'up']);
+  });
+  afterAll(() => {
+    try {
+      execFileSync('ip', ['link', 'del', DEV], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  });
+  const xdpOn = () => /xdp/.test(execFileSync('ip', ['-d', 'link', 'show', DEV], { encoding: 'utf8' }));
+
+  it('links: attach, pin, survive the object, reopen, detach (ip link as the oracle)', async () => {
+    try {
+      execFileSync('mountpoint', ['-q', '/sys/fs/bpf']);
+    } catch {
+      execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+    }
+    execFileSync('mkdir', ['-p', PIN_DIR]);
+    const pin = `${PIN_DIR}/xdp_link`;
+    {
+      using obj = await load(specs.xdp_port_filter!, { backend: 'kernel' });
+      const link = obj.programs.port_filter!.attachXdp(DEV, { mode: 'skb' });
+      expect(link.kind).toBe('xdp');
+      expect(xdpOn()).toBe(true);
+      link.close();
+      expect(xdpOn()).toBe(false);
+      obj.programs.port_filter!.attachXdp(DEV, { mode: 'skb' }).pin(pin);
+    }
+    expect(xdpOn()).toBe(true); // pinned: outlives the object
+    const again = await Link.openPinned(pin, { backend: 'kernel' });
+    expect(again.kind).toBe('xdp');
+    again.detach();
+    expect(xdpOn()).toBe(false);
+    rmSync(pin, { force: true });
+  });
+
   it('a pinned map reads the same through bpftool (independent oracle) and BpfMap.openPinned', async () => {
     try {
       execFileSync('mountpoint', ['-q', '/sys/fs/bpf']);
@@ -194,9 +234,10 @@ describe.skipIf(!isRootLinux)('kernel-only checks', () => {
       const r = obj.maps.rb!.ringbuf();
       obj.programs.rb_reserve!.run({ data: new Uint8Array(20) });
       r.poll();
-      obj.programs.rb_reserve!.attachXdp('lo', { mode: 'skb' });
+      obj.programs.rb_reserve!.attachXdp(DEV, { mode: 'skb' });
       obj.close();
     }
     expect(fds()).toBe(before);
+    expect(xdpOn()).toBe(false);
   });
 });
