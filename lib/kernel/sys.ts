@@ -50,29 +50,39 @@ export function syscallError(op: string, syscall: string, errno: number, extraHi
 }
 
 /**
- * Map-operation errno → shared error: ENOENT → KEY_NOT_FOUND, EEXIST → KEY_EXISTS, E2BIG →
- * MAP_FULL, EBUSY → BUSY, EINVAL → INVALID_ARGUMENT, EOPNOTSUPP/ENOTSUPP → NOT_SUPPORTED;
- * anything else → SyscallError with hint.
+ * Map-operation errno → shared error, the same table the emulator uses (so both backends throw
+ * the same class and code for the same cause): ENOENT → KEY_NOT_FOUND, EEXIST → KEY_EXISTS,
+ * E2BIG/ENOSPC/ENOMEM → MAP_FULL, EBUSY → BUSY, EOPNOTSUPP/ENOTSUPP → NOT_SUPPORTED,
+ * EINVAL/EPERM (frozen or read-only map)/EBADF (closed map)/ENODEV/EOVERFLOW → INVALID_ARGUMENT;
+ * anything else → SyscallError with hint. The errno is kept on the error.
  */
 export function mapError(mapName: string, op: string, cmd: BpfCmd, errno: number): Error {
   let code: MapErrorCode | undefined;
+  let hint: string | undefined;
   switch (errno) {
     case Errno.ENOENT: code = 'KEY_NOT_FOUND'; break;
     case Errno.EEXIST: code = 'KEY_EXISTS'; break;
-    case Errno.E2BIG: code = 'MAP_FULL'; break;
+    case Errno.E2BIG:
+    case Errno.ENOSPC:
+    case Errno.ENOMEM: code = 'MAP_FULL'; break;
     case Errno.EBUSY: code = 'BUSY'; break;
-    case Errno.EINVAL: code = 'INVALID_ARGUMENT'; break;
+    case Errno.EINVAL:
+    case Errno.ENODEV:
+    case EOVERFLOW: code = 'INVALID_ARGUMENT'; break;
+    case Errno.EPERM:
+      code = 'INVALID_ARGUMENT';
+      hint = 'the map is frozen or read-only for user space (BPF_F_RDONLY); otherwise run as root or grant CAP_BPF';
+      break;
+    case Errno.EBADF:
+      code = 'INVALID_ARGUMENT';
+      hint = 'the map is closed';
+      break;
     case Errno.EOPNOTSUPP:
     case Errno.ENOTSUPP: code = 'NOT_SUPPORTED'; break;
     default: code = undefined;
   }
   const what = `${op} map ${mapName}`;
-  if (code === undefined) {
-    if (errno === Errno.EPERM && (cmd === BpfCmd.MapUpdateElem || cmd === BpfCmd.MapDeleteElem || cmd === BpfCmd.MapUpdateBatch || cmd === BpfCmd.MapDeleteBatch || cmd === BpfCmd.MapLookupAndDeleteElem)) {
-      return bpfError(what, cmd, errno, 'the map is frozen or read-only for user space (BPF_F_RDONLY); otherwise run as root or grant CAP_BPF');
-    }
-    return bpfError(what, cmd, errno);
-  }
+  if (code === undefined) return bpfError(what, cmd, errno);
   const text: Record<MapErrorCode, string> = {
     KEY_NOT_FOUND: 'key not found',
     KEY_EXISTS: 'key already exists',
@@ -82,8 +92,12 @@ export function mapError(mapName: string, op: string, cmd: BpfCmd, errno: number
     NOT_SUPPORTED: 'operation not supported by this map type',
     EMPTY: 'map is empty',
   };
-  return new MapError(mapName, code, `${what}: ${text[code]} (${sys().errnoString(errno)})`, { errno });
+  const opts: { errno: number; hint?: string } = { errno };
+  if (hint) opts.hint = hint;
+  return new MapError(mapName, code, `${what}: ${text[code]} (${sys().errnoString(errno)})`, opts);
 }
+
+const EOVERFLOW = 75;
 
 /** Close an fd, ignoring errors (used in cleanup paths). */
 export function closeFd(fd: number): void {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BackendMap } from '../../lib/backend.js';
-import { ArgumentError, MapError, SyscallError } from '../../lib/errors.js';
+import { ArgumentError, MapError } from '../../lib/errors.js';
 import { KernelMap } from '../../lib/kernel/maps.js';
 import { loadProgram } from '../../lib/kernel/programs.js';
 import { possibleCpus } from '../../lib/kernel/sys.js';
@@ -160,8 +160,10 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(rest.cursor).toBeUndefined();
     expect(readU32(rest.values, 0)).toBe(0xdeadbeef);
     m.freeze();
-    expect(() => m.update(u32(1), u32(1), ANY)).toThrow(SyscallError);
+    // EPERM after freeze: the same class and code as the emulator (MapError INVALID_ARGUMENT)
+    expect(() => m.update(u32(1), u32(1), ANY)).toThrow(MapError);
     expect(() => m.update(u32(1), u32(1), ANY)).toThrow(/frozen/);
+    expect((() => { try { m.update(u32(1), u32(1), ANY); } catch (e) { return (e as MapError).errno; } return 0; })()).toBe(1);
     expect((bpftool('map', 'show', 'pinned', path) as { frozen?: number }).frozen).toBe(1);
     expect(m.lookup(u32(2))).toEqual(u32(0xdeadbeef));
   });
@@ -372,8 +374,10 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
       }
       return undefined;
     })();
-    expect(e).toBeInstanceOf(SyscallError);
-    expect((e as SyscallError).errno).toBe(9);
+    expect(e).toBeInstanceOf(MapError);
+    expect((e as MapError).code).toBe('INVALID_ARGUMENT');
+    expect((e as MapError).errno).toBe(9);
+    expect((e as Error).message).toMatch(/map is closed/);
     expect(() => KernelMap.create(mapSpec({ name: 'km_bad', type: 'hash', keySize: 0, valueSize: 4, maxEntries: 4 }))).toThrow(/create map km_bad/);
   });
 });
