@@ -392,26 +392,44 @@ function readPmu(name: string, op: string): { type: number; retprobeBit: number 
   return { type, retprobeBit: bit };
 }
 
+/** Options of attachProgram. */
+export interface AttachOptions {
+  /**
+   * Tracepoints and uprobes: attach through a perf_event BPF link (default true). false uses
+   * PERF_EVENT_IOC_SET_BPF + ENABLE directly (what kernels before 5.15 need; such an
+   * attachment cannot be pinned or updated). With true, the ioctl path is still taken
+   * automatically when the kernel rejects perf_event links.
+   */
+  perfLink?: boolean;
+}
+
 /** Attach `prog` to an open perf event: perf_event link, or ioctl on kernels without them. */
-function attachPerfEvent(prog: AttachableProgram, pfd: number, req: AttachRequest, info: Omit<LinkInfo, 'id'>): BackendLink {
+function attachPerfEvent(prog: AttachableProgram, pfd: number, req: AttachRequest, info: Omit<LinkInfo, 'id'>, useLink: boolean): BackendLink {
   const p = progFd(prog, `attach ${prog.name}`);
-  const lfd = linkCreate(p, pfd, ATTACH_PERF_EVENT, 0);
-  if (lfd >= 0) {
-    // The link holds its own reference to the perf event.
-    closeFd(pfd);
-    return new KernelLink(lfd, { ...info, id: linkId(lfd) });
-  }
-  const e = -lfd;
-  if (e !== Errno.EINVAL && e !== Errno.EOPNOTSUPP && e !== Errno.ENOTSUPP) {
-    closeFd(pfd);
-    throw attachFailed(req, prog, 'bpf(BPF_LINK_CREATE)', e);
+  let linkErr = 0;
+  if (useLink) {
+    const lfd = linkCreate(p, pfd, ATTACH_PERF_EVENT, 0);
+    if (lfd >= 0) {
+      // The link holds its own reference to the perf event.
+      closeFd(pfd);
+      return new KernelLink(lfd, { ...info, id: linkId(lfd) });
+    }
+    linkErr = -lfd;
+    if (linkErr !== Errno.EINVAL && linkErr !== Errno.EOPNOTSUPP && linkErr !== Errno.ENOTSUPP) {
+      closeFd(pfd);
+      throw attachFailed(req, prog, 'bpf(BPF_LINK_CREATE)', linkErr);
+    }
   }
   let r = sys().ioctl(pfd, Perf.IocSetBpf, p);
-  if (r >= 0) r = sys().ioctl(pfd, Perf.IocEnable, 0);
+  let call = 'ioctl(PERF_EVENT_IOC_SET_BPF)';
+  if (r >= 0) {
+    r = sys().ioctl(pfd, Perf.IocEnable, 0);
+    call = 'ioctl(PERF_EVENT_IOC_ENABLE)';
+  }
   if (r < 0) {
     closeFd(pfd);
-    // Report the link error: it is the primary mechanism.
-    throw attachFailed(req, prog, 'bpf(BPF_LINK_CREATE)', e);
+    // After a link failure, report the link error: it is the primary mechanism.
+    throw linkErr ? attachFailed(req, prog, 'bpf(BPF_LINK_CREATE)', linkErr) : attachFailed(req, prog, call, -r);
   }
   return new PerfIoctlLink(pfd, { ...info, id: 0 });
 }
@@ -419,7 +437,7 @@ function attachPerfEvent(prog: AttachableProgram, pfd: number, req: AttachReques
 // ---- attach -------------------------------------------------------------------------------------
 
 /** Attach a loaded program as `req` says. */
-export function attachProgram(prog: AttachableProgram, req: AttachRequest): BackendLink {
+export function attachProgram(prog: AttachableProgram, req: AttachRequest, opts: AttachOptions = {}): BackendLink {
   if (req === null || typeof req !== 'object') throw new ArgumentError('attach: request must be an object');
   const kinds = HOOK_PROG_TYPES[req.kind];
   const op = `attach ${prog.name} to ${describe(req)}`;
@@ -471,7 +489,7 @@ export function attachProgram(prog: AttachableProgram, req: AttachRequest): Back
       const id = tracepointId(req.category, req.name);
       const pfd = sys().perfEventOpen(perfAttr(Perf.TypeTracepoint, BigInt(id)), -1, 0, -1, Perf.FlagFdCloexec);
       if (pfd < 0) throw attachFailed(req, prog, 'perf_event_open', -pfd);
-      return attachPerfEvent(prog, pfd, req, { kind: 'tracepoint', target: `${req.category}/${req.name}` });
+      return attachPerfEvent(prog, pfd, req, { kind: 'tracepoint', target: `${req.category}/${req.name}` }, opts.perfLink !== false);
     }
     case 'raw_tracepoint': {
       if (typeof req.name !== 'string' || req.name.length === 0 || req.name.includes('\0')) throw new ArgumentError(`${op}: name must be a tracepoint name`);
@@ -496,7 +514,7 @@ export function attachProgram(prog: AttachableProgram, req: AttachRequest): Back
       const pfd = sys().perfEventOpen(perfAttr(pmu.type, config, sys().addressOf(path), BigInt(offset)), pid, pid === -1 ? 0 : -1, -1, Perf.FlagFdCloexec);
       if (pfd < 0) throw attachFailed(req, prog, 'perf_event_open', -pfd);
       const target = `${req.binaryPath}:${req.symbol ?? ''}+0x${offset.toString(16)}${req.ret ? ' (ret)' : ''}${pid !== -1 ? ` pid ${pid}` : ''}`;
-      return attachPerfEvent(prog, pfd, req, { kind: 'uprobe', target });
+      return attachPerfEvent(prog, pfd, req, { kind: 'uprobe', target }, opts.perfLink !== false);
     }
     case 'socket_filter': {
       checkInt(req.socketFd, 'socketFd', op);

@@ -157,6 +157,29 @@ describe.skipIf(!isRootLinux)(`kernel links (${isRootLinux ? 'root' : SKIP_REASO
       }
     });
 
+    test('ioctl attachment (perfLink: false, the pre-5.15 path) runs the program; it cannot be pinned; close stops it', () => {
+      const s = loadBinding();
+      const hits = trace.map('hits');
+      trace.map('config').update(u32(0), u32(process.pid), 0);
+      const link = attachProgram(trace.prog('tp_getpid'), { kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_getpid' }, { perfLink: false });
+      try {
+        expect(link.fd).toBeUndefined();
+        expect(listLinks().some((l) => l.progId === trace.prog('tp_getpid').id)).toBe(false);
+        const h0 = counter(hits, 0);
+        s.getpid();
+        s.getpid();
+        expect(counter(hits, 0)).toBe(h0 + 2);
+        expect(() => link.pin(`${PIN_DIR}/ioctl`)).toThrow(/cannot be pinned/);
+        expect(() => link.update(trace.prog('tp_getpid'))).toThrow(/cannot replace/);
+      } finally {
+        link.close();
+      }
+      const h1 = counter(hits, 0);
+      s.getpid();
+      expect(counter(hits, 0)).toBe(h1);
+      trace.map('config').update(u32(0), u32(0xffffffff), 0);
+    });
+
     test('unknown tracepoints and bad names are ArgumentErrors', () => {
       expect(() => trace.prog('tp_getpid').attach({ kind: 'tracepoint', category: 'syscalls', name: 'sys_enter_nosuchcall' })).toThrow(/no such tracepoint/);
       expect(() => trace.prog('tp_getpid').attach({ kind: 'tracepoint', category: '..', name: 'x' })).toThrow(ArgumentError);
