@@ -181,3 +181,79 @@ export function hiFacts(A: Analysis): HiFacts {
   }
   return { known, value };
 }
+
+/** Registers (bit mask) instruction `pc` reads and writes. */
+function useDef(A: Analysis, pc: number): [number, number] {
+  const code = A.code[pc]!;
+  const dst = A.dst[pc]!;
+  const src = A.src[pc]!;
+  const imm = A.imm[pc]!;
+  const cls = code & 7;
+  const x = (code & 0x08) !== 0;
+  const d = 1 << dst;
+  const s = 1 << src;
+  switch (cls) {
+    case 4: case 7: {
+      const op = code & 0xf0;
+      if (op === 0xb0) return [x ? s : 0, d];
+      return [d | (x && op !== 0xd0 ? s : 0), d];
+    }
+    case 1: return [s, d];
+    case 2: return [d, 0];
+    case 3: {
+      if ((code & 0xe0) !== 0xc0) return [d | s, 0];
+      if (imm === 0x100) return [s, d];
+      if (imm === 0x110) return [d | s, 0];
+      if (imm === 0xf1) return [d | s | 1, 1];
+      return [d | s, imm & 1 ? s : 0];
+    }
+    case 0:
+      if (code === 0x18) return [0, d];
+      return [(code & 0xe0) === 0x40 ? s : 0, 1];
+    default: {
+      const op = code & 0xf0;
+      if (op === 0x90) return [1, 0];
+      if (op === 0x80) {
+        if (code === 0x85 && src === 0) return [0x3e | (imm === 12 ? 1 : 0), imm === 12 ? 0 : 1];
+        return [0x7ff, 0x3f]; // bpf-to-bpf call / callx: the callee may read anything
+      }
+      if (op === 0x00 || op === 0xe0) return [0, 0];
+      return [d | (x ? s : 0), 0];
+    }
+  }
+}
+
+/** Registers (bit mask) that may be read before being written on some path from slot 0. */
+export function liveAtEntry(A: Analysis): number {
+  const n = A.n;
+  const liveIn = new Int32Array(n + 1);
+  let changed = true;
+  // Backward over slots to a fixpoint: live(pc) = use | (live(succ...) & ~def).
+  while (changed) {
+    changed = false;
+    for (let pc = n - 1; pc >= 0; pc--) {
+      if (A.inner[pc]) continue;
+      const code = A.code[pc]!;
+      const cls = code & 7;
+      const next = code === 0x18 ? pc + 2 : pc + 1;
+      let out = 0;
+      if (cls === 5 || cls === 6) {
+        const op = code & 0xf0;
+        if (op === 0x90) out = 0;
+        else if (op === 0x80) out = next < n ? liveIn[next]! : 0;
+        else {
+          const t = A.target[pc]!;
+          out = t >= 0 ? liveIn[t]! : 0;
+          if (op !== 0x00 && next < n) out |= liveIn[next]!;
+        }
+      } else if (next < n) out = liveIn[next]!;
+      const [use, def] = useDef(A, pc);
+      const v = use | (out & ~def);
+      if (v !== liveIn[pc]) {
+        liveIn[pc] = v;
+        changed = true;
+      }
+    }
+  }
+  return liveIn[0]!;
+}

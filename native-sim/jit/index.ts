@@ -24,7 +24,7 @@ import {
   type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
 } from '../engine.js';
 import { CodeBuilder } from './builder.js';
-import { hiFacts, type HiFacts } from './facts.js';
+import { hiFacts, liveAtEntry, type HiFacts } from './facts.js';
 import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
 
 /** Saved words per frame in vm-owned call stacks: r6..r10 (10 halves) + return slot. */
@@ -139,6 +139,9 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   }
   if (usesCalls) used.fill(1);
   if (usesHelpers) used.fill(1, 1, 6);
+  // Only registers that may be read before written need their entry value; a function entered
+  // elsewhere than slot 0 (callbacks) takes all arguments.
+  const live = liveAtEntry(A);
   const TAG = REGION_TAG;
   const jump = (t: number): string => (dag ? `break L${t};` : `pc = ${t}; continue;`);
   b.line(`function ${name}(vm, pc) {`);
@@ -147,7 +150,7 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
   const regInit: string[] = ['r0l = 0', 'r0h = 0'];
   for (let i = 1; i <= 5; i++) {
-    if (used[i]) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
+    if (used[i] && (!dag || live & (1 << i))) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
     else regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
   }
   for (let i = 6; i <= 9; i++) regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
@@ -397,7 +400,7 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
             const st: string[] = [];
             for (let i = 1; i <= 5; i++) st.push(`RG[${2 * i + LO}] = ${lo(i)}`, `RG[${2 * i + HI}] = ${hi(i)}`);
             b.line(`${st.join('; ')}; RG[0] = 0; RG[1] = 0;`);
-            b.line(`vm.pc = ${pc}; vm.budget = B; ${h}(vm); vm.current = self; B = vm.budget;`);
+            b.line(`vm.pc = ${pc}; vm.budget = B; ${h}(vm); B = vm.budget;`);
             b.line(`r0l = RG[${LO}]; r0h = RG[${HI}];`);
           }
           break;

@@ -233,6 +233,18 @@ describe('budget, frames, tail calls, helpers', () => {
       expect(seen).toEqual([0x1122334455667788n, 0xffffffffffffffffn, 0xffffffffn, 4n, 5n]);
     });
 
+    it(`r1..r5 set by the caller reach the program, read on any path (${kind})`, () => {
+      const { vm, prog } = setup(kind, [
+        A.mov64(A.R0, A.R1), A.jeq(A.R1, 1, 'skip'), A.mov64(A.R4, 0), A.label('skip'),
+        A.lsh64(A.R0, 8), A.or64(A.R0, A.R2), A.lsh64(A.R0, 8), A.or64(A.R0, A.R3), A.lsh64(A.R0, 8), A.or64(A.R0, A.R4),
+        A.lsh64(A.R0, 8), A.or64(A.R0, A.R5), A.exit(),
+      ]);
+      for (let i = 1; i <= 5; i++) vm.setReg(i, i, 0);
+      expect(runProgram(prog, vm)).toBe(0x0102030405n);
+      vm.setReg(1, 7, 0);
+      expect(runProgram(prog, vm)).toBe(0x0702030005n);
+    });
+
     it(`invoke rejects values that are not function pointers (${kind})`, () => {
       const helpers: (HelperFn | undefined)[] = [];
       helpers[181] = (vm) => vm.invoke(vm.argLo(1), vm.argHi(1));
