@@ -273,6 +273,22 @@ describe.skipIf(!isRootLinux)(`kernel CLI commands (${isRootLinux ? 'root' : SKI
       }
     });
 
+    test('--ctx is passed as ctx_in (xdp_md): a consistent ctx runs, an inconsistent one is refused by the kernel', async () => {
+      const frame = udpFrame(80);
+      const len = frame.length / 2;
+      const ctx = (dataEnd: number): string => {
+        const b = Buffer.alloc(24); // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
+        b.writeUInt32LE(dataEnd, 4);
+        return b.toString('hex');
+      };
+      const ok = await cli('run', filterObj, '--program', 'xdp_filter', '--backend', 'kernel', '--data', frame, '--ctx', ctx(len), '--json');
+      expect(ok.code, ok.err).toBe(0);
+      expect(JSON.parse(ok.out).retval).toBe(2);
+      const bad = await cli('run', filterObj, '--program', 'xdp_filter', '--backend', 'kernel', '--data', frame, '--ctx', ctx(len + 5), '--json');
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/invalid argument/i);
+    });
+
     test('bad input: usage errors exit 2; a missing program is named', async () => {
       expect((await cli('run', filterObj)).code).toBe(2);
       expect((await cli('run', filterObj, '--program', 'xdp_filter', '--backend', 'quantum')).code).toBe(2);
