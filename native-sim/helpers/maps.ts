@@ -4,25 +4,50 @@
  * Lookups return checked pointers into the map's value regions (or a MAP_TAG handle for
  * map-in-map), NULL when absent.
  */
-import { Access, MAP_TAG, RegionFlag, RegionKind, type HelperFn, type Vm } from '../engine.js';
+import { Access, HI, LO, MAP_TAG, REGION_TAG, RegionFlag, RegionKind, type HelperFn, type Vm } from '../engine.js';
+import { MAP_TABLE } from '../maps/registry.js';
 import { ArrayMap } from '../maps/array.js';
 import type { SimMap } from '../maps/base.js';
 import { HashMap } from '../maps/hash.js';
 import { EINVAL, ENOTSUPP, argMap, argRef, ref } from './common.js';
 import { envOf } from './env.js';
 
+const R1_LO = 2 + LO;
+const R1_HI = 2 + HI;
+const R2_LO = 4 + LO;
+const R2_HI = 4 + HI;
+
 interface MapInMap {
   progLookupMap(kb: Uint8Array, koff: number): SimMap | null;
 }
 function isMapInMap(m: SimMap): m is SimMap & MapInMap {
-  return (m as unknown as { isMapInMap?: boolean }).isMapInMap === true;
+  return m.isMapInMap;
 }
 
 export const mapLookupElem: HelperFn = (vm: Vm) => {
-  const m = argMap(vm, 1);
-  argRef(vm, 2, m.info.keySize, Access.Read);
+  const regs = vm.regs;
+  const m = regs[R1_HI] === MAP_TAG ? (MAP_TABLE[regs[R1_LO]! >>> 0] as SimMap | undefined) : undefined;
+  if (m === undefined) {
+    argMap(vm, 1);
+    return;
+  }
+  // hot path: the key in a plain readable region (stack)
+  const ks = m.info.keySize;
+  const id = (regs[R2_HI]! ^ REGION_TAG) >>> 0;
+  const a = regs[R2_LO]! >>> 0;
+  const regions = vm.space.regions;
   const sim = vm.env.sim;
   const cpu = sim === undefined ? 0 : sim.cpu;
+  if (id < regions.length && m.isMapInMap === false) {
+    const kr = regions[id]!;
+    if (kr.flags & RegionFlag.FastRead && a >= kr.start && a + ks <= kr.end) {
+      const r = m.progLookupRegion(kr.bytes, a, cpu);
+      if (r === null) vm.ret(0);
+      else vm.retPtr(r, m.refOffset);
+      return;
+    }
+  }
+  argRef(vm, 2, ks, Access.Read);
   if (isMapInMap(m)) {
     const inner = m.progLookupMap(ref.bytes, ref.off);
     if (inner === null) vm.ret(0);

@@ -17,8 +17,11 @@ export class ArrayMap extends SimMap {
   /** views[cpu][index]: live valueSize-byte views handed to programs. */
   protected readonly views: Uint8Array[][];
   readonly percpu: boolean;
-  /** One region per storage buffer (per CPU for per-CPU arrays). */
-  readonly regions: Region[];
+  /**
+   * regions[cpu][index]: one exact-size region per element, created on first use, so program
+   * accesses take the engines' inline fast path and can never cross into a neighbour element.
+   */
+  readonly regions: (Region | undefined)[][];
 
   constructor(spec: MapSpec, opts: SimMapOptions, percpu = false) {
     super(spec, opts);
@@ -36,15 +39,7 @@ export class ArrayMap extends SimMap {
       for (let i = 0; i < spec.maxEntries; i++) vs.push(buf.subarray(i * this.stride, i * this.stride + spec.valueSize));
       this.views.push(vs);
     }
-    this.regions = this.storage.map((buf, c) => {
-      const single = spec.maxEntries === 1;
-      const r = this.space
-        .allocate(this.valueKind(), spec.globalData ? `global data ${spec.name}` : `map ${spec.name} values${percpu ? ` cpu ${c}` : ''}`)
-        .setBytes(buf, 0, single ? spec.valueSize : this.stride * spec.maxEntries)
-        .configure(this.valuePerm, null, single ? 0 : this.stride, single ? 0 : spec.valueSize);
-      r.owner = this;
-      return r;
-    });
+    this.regions = this.storage.map(() => new Array<Region | undefined>(spec.maxEntries).fill(undefined));
     if (spec.initialData && !percpu) this.storage[0]!.set(spec.initialData.subarray(0, Math.min(spec.initialData.length, spec.valueSize)));
   }
 
@@ -64,18 +59,30 @@ export class ArrayMap extends SimMap {
     return this.views[this.percpu ? cpu : 0]![idx]!;
   }
 
+  private makeRegion(slot: number, index: number): Region {
+    const spec = this.spec;
+    const start = index * this.stride;
+    const name = spec.globalData ? `global data ${spec.name}` : `map ${spec.name} value [${index}]${this.percpu ? ` cpu ${slot}` : ''}`;
+    const r = this.space.allocate(this.valueKind(), name).setBytes(this.storage[slot]!, start, start + spec.valueSize).configure(this.valuePerm);
+    r.owner = this;
+    this.regions[slot]![index] = r;
+    return r;
+  }
+
   override progLookupRegion(kb: Uint8Array, koff: number, cpu: number): Region | null {
     const idx = readU32(kb, koff);
     if (idx >= this.info.maxEntries) return null;
+    const slot = this.percpu ? cpu : 0;
     this.refOffset = idx * this.stride;
-    return this.regions[this.percpu ? cpu : 0]!;
+    return this.regions[slot]![idx] ?? this.makeRegion(slot, idx);
   }
 
   /** Region and offset (in refOffset) of element `index` — ld_imm64 map value pointers. */
   elementRegion(index: number, cpu = 0): Region | null {
     if (index >= this.info.maxEntries) return null;
+    const slot = this.percpu ? cpu : 0;
     this.refOffset = index * this.stride;
-    return this.regions[this.percpu ? cpu : 0]!;
+    return this.regions[slot]![index] ?? this.makeRegion(slot, index);
   }
 
   progLookupPercpu(kb: Uint8Array, koff: number, cpu: number): Uint8Array | null {

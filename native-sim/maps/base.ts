@@ -153,6 +153,8 @@ export abstract class SimMap implements BackendMap {
   readonly nCpus: number;
   readonly opts: SimMapOptions;
   readonly space: AddressSpace;
+  /** Map-in-map (lookups yield inner maps, not values). */
+  readonly isMapInMap: boolean = false;
   /** Offset within the region returned by the last `progLookupRegion`. */
   refOffset = 0;
   /** Program write permission of value regions (BPF_F_RDONLY_PROG makes them read-only). */

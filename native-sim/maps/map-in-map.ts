@@ -27,7 +27,7 @@ function resolveInner(tpl: MapSpec | undefined, value: Uint8Array): SimMap | num
 }
 
 export class ArrayOfMapsMap extends SlotArrayMap<SimMap> {
-  readonly isMapInMap = true;
+  override readonly isMapInMap = true;
   constructor(spec: MapSpec, opts: SimMapOptions) {
     super(spec, opts);
   }
@@ -55,7 +55,7 @@ export class ArrayOfMapsMap extends SlotArrayMap<SimMap> {
 }
 
 export class HashOfMapsMap extends HashMap {
-  readonly isMapInMap = true;
+  override readonly isMapInMap = true;
   private readonly inner = new Map<number | string, SimMap>();
   constructor(spec: MapSpec, opts: SimMapOptions) {
     super(spec, opts);
