@@ -15,7 +15,7 @@ const PIN_DIR = `/sys/fs/bpf/bpfkit-object-test-${process.pid}`;
 
 const specs: Record<string, ObjectSpec> = {};
 beforeAll(async () => {
-  for (const n of ['xdp_port_filter', 'maps_btf', 'queue_stack', 'events', 'globals', 'tailcall', 'map_in_map']) specs[n] = openObject(await compileProg(n));
+  for (const n of ['xdp_port_filter', 'maps_btf', 'queue_stack', 'events', 'globals', 'tailcall', 'map_in_map', 'mmap_array']) specs[n] = openObject(await compileProg(n));
 });
 afterAll(() => {
   rmSync(PIN_DIR, { recursive: true, force: true });
@@ -92,6 +92,25 @@ async function script(backend: 'kernel' | 'emulator'): Promise<Outcome> {
     const recs = reader.poll();
     expect(recs.length).toBe(1);
     out.ring = [...recs[0]!.subarray(0, 4), ...recs[0]!.subarray(8, 16)];
+    // perf event array: with a reader open, BPF_F_CURRENT_CPU output reaches it
+    using perf = obj.maps.perf!.perfBuffer();
+    expect(obj.programs.perf_output!.run({ data: new Uint8Array(30) }).retval).toBe(2);
+    expect(obj.maps['.bss']!.lookup(0)).toEqual({ last_perf_err: 0n });
+    const precs = perf.poll();
+    expect(precs.length).toBe(1);
+    expect(new DataView(precs[0]!.buffer, precs[0]!.byteOffset).getUint32(0, true)).toBe(30);
+  }
+  {
+    // BPF_F_MMAPABLE: user space and the program share the value area
+    using obj = await load(specs.mmap_array!, { backend });
+    const area = new BigUint64Array(obj.maps.shared!.mmap());
+    const prog = obj.programs.mmap_writer!;
+    expect(prog.run({ data: new Uint8Array(20) }).retval).toBe(2);
+    expect(area[20]).toBe(20n);
+    area[0] = 0xdeadn;
+    expect(prog.run({ data: new Uint8Array(20) }).retval).toBe(1);
+    expect(obj.maps.shared!.lookup(0)).toBe(0xdeadn);
+    expect(area[20]).toBe(40n);
   }
   {
     using obj = await load(specs.globals!, { backend });
