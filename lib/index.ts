@@ -16,7 +16,7 @@ import { registerBackend, type BackendFactory, type BackendProbe } from './objec
 
 export * from './object/index.js';
 export * from './errors.js';
-export { openXskSocket, type XskSocket, type XskSocketOptions } from './xsk.js';
+export { openXskSocket, type XskSocket, type XskSocketOptions, type XskTarget } from './xsk.js';
 export type { TypedMap } from './gen/typed.js';
 export type * from './spec/index.js';
 export { PROG_TYPES, MAP_TYPES, ATTACH_TYPES } from './spec/index.js';

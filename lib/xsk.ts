@@ -59,8 +59,14 @@ export interface XskSocket extends AsyncIterable<Uint8Array> {
   [Symbol.dispose](): void;
 }
 
-function xskMapOf(target: BpfObject | BpfMap, name: string | undefined): BpfMap {
-  if ('maps' in target && 'programs' in target) {
+/**
+ * What `openXskSocket` takes: a loaded object (also the typed objects `bpfkit gen types` declares)
+ * or one of its maps (a BpfMap or a TypedMap).
+ */
+export type XskTarget = BpfObject | { readonly maps: object; readonly programs: object } | BpfMap<any, any> | { readonly type: string; readonly name: string; readonly backend: Backend };
+
+function xskMapOf(target: XskTarget, name: string | undefined): BpfMap {
+  if (typeof target === 'object' && target !== null && 'maps' in target && 'programs' in target) {
     const obj = target as BpfObject;
     if (name !== undefined) {
       const m = obj.map(name);
@@ -83,7 +89,7 @@ function checkIndex(what: string, v: unknown, max: number): number {
 }
 
 /** Open an AF_XDP socket on the backend of `target` (a loaded object or its XSKMAP) and register it. */
-export async function openXskSocket(target: BpfObject | BpfMap, opts: XskSocketOptions): Promise<XskSocket> {
+export async function openXskSocket(target: XskTarget, opts: XskSocketOptions): Promise<XskSocket> {
   if (typeof opts !== 'object' || opts === null) throw new ArgumentError('open AF_XDP socket: options { ifname | ifindex, queue } are required');
   const map = xskMapOf(target, opts.map);
   const queue = checkIndex('queue', opts.queue ?? 0, 0xffff);
