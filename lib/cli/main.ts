@@ -28,6 +28,7 @@ export interface CommandEntry {
 // ─── The command table: one row per subcommand ────────────────────────────────────────────────
 export const COMMANDS: Record<string, CommandEntry> = {
   attach: { summary: 'attach a program of an object to XDP or tc (tcx) of an interface via a pinned link', load: () => import('./commands/attach.js') },
+  demo: { summary: 'run the example XDP port filter with an AF_XDP socket on mixed traffic (emulator, or --backend kernel)', load: () => import('./commands/demo.js') },
   detach: { summary: 'detach XDP or tc (tcx) links from an interface or a pinned path', load: () => import('./commands/detach.js') },
   disasm: { summary: 'disassemble the programs of an object (llvm-objdump syntax)', load: () => import('./commands/disasm.js') },
   exec: { summary: 'run raw BPF bytecode on the emulator (exec [MEMORY_HEX] [--program HEX] [--engine jit|interpreter])', load: () => import('./commands/exec.js') },
