@@ -43,6 +43,7 @@ function callStackOf(vm: Vm): Int32Array {
 const RT = {
   loadSlow, storeSlow, atomicSlow, ldAbsSlow, budgetFault, depthFault, callxFault, callStackOf,
   mul64, udiv64, umod64, sdiv64, smod64, shift64, bswap32,
+  EMPTY_VIEW: new DataView(new ArrayBuffer(0)),
   badPc(vm: Vm, pc: number): never {
     throw makeFault(vm, pc, `jump to slot ${pc}, which is not the start of a basic block`);
   },
@@ -157,6 +158,7 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   regInit.push(`r10l = ${STACK_SIZE}`, used[10] ? `r10h = ${TAG} | vm.stack[vm.depth].id` : 'r10h = 0');
   b.line(`let ${regInit.join(', ')};`);
   b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
+  b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW;`);
   if (usesCalls) b.line(`const base = vm.depth;`);
   if (usesCalls) b.line(`const CS = RT.callStackOf(vm);`);
   if (usesMayGoto) b.line(`vm.mayGoto[vm.depth] = ${MAY_GOTO_LIMIT};`);
@@ -199,6 +201,17 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   };
 
   /** Emit a checked load of `size` bytes at (h, a) into dst (a already computed). */
+  // One-entry region cache in locals: the high word last looked up (cH) and that region's fast
+  // windows and view. Invalidated at entry and after anything that may change regions (helpers,
+  // tail calls). A miss looks the region up; a non-pointer gets empty windows (→ slow path).
+  const lookup = (h: string): void => {
+    b.line(
+      `if (${h} !== cH) { cH = ${h}; t = (${h} ^ ${TAG}) >>> 0; ` +
+        `if (t < M.length) { R = M[t]; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; } else { cS = 0; cE = -1; wS = 0; wE = -1; } }`,
+    );
+  };
+  const invalidate = 'cH = 0; cS = 0; cE = -1; wS = 0; wE = -1;';
+
   const emitLoad = (pc: number, dst: number, hExpr: string, size: number, sx: boolean): void => {
     let fast: string;
     switch (size) {
@@ -207,10 +220,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
       case 4: fast = `${lo(dst)} = R.view.getInt32(a, true); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`; break;
       default: fast = `${lo(dst)} = R.view.getInt32(a, true); ${hi(dst)} = R.view.getInt32(a + 4, true);`;
     }
-    b.line(`t = (${hExpr} ^ ${TAG}) >>> 0;`);
-    b.line(
-      `if (t < M.length && a >= (R = M[t]).rs && a + ${size} <= R.re) { ${fast} }`,
-    );
+    lookup(hExpr);
+    b.line(`if (a >= cS && a + ${size} <= cE) { ${fast.replace(/R\.view/g, 'cV')} }`);
     b.line(`else { RT.loadSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${sx}); ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
   };
 
@@ -222,10 +233,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
       case 4: fast = `R.view.setInt32(a, ${vl}, true);`; break;
       default: fast = `R.view.setInt32(a, ${vl}, true); R.view.setInt32(a + 4, ${vh}, true);`;
     }
-    b.line(`t = (${hExpr} ^ ${TAG}) >>> 0;`);
-    b.line(
-      `if (t < M.length && a >= (R = M[t]).ws && a + ${size} <= R.we) { ${fast} }`,
-    );
+    lookup(hExpr);
+    b.line(`if (a >= wS && a + ${size} <= wE) { ${fast.replace(/R\.view/g, 'cV')} }`);
     b.line(`else RT.storeSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${vl}, ${vh});`);
   };
 
@@ -388,7 +397,7 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
           } else if (imm === TAIL_CALL_ID) {
             b.block(`if (vm.tailCalls < ${MAX_TAIL_CALLS} && vm.tailCallHook !== null)`, () => {
               b.line(`vm.pc = ${pc}; vm.budget = B;`);
-              b.line(`P = vm.tailCallHook(vm, r2l, r2h, r3l >>> 0); B = vm.budget;`);
+              b.line(`P = vm.tailCallHook(vm, r2l, r2h, r3l >>> 0); B = vm.budget; ${invalidate}`);
               b.block('if (P !== null)', () => {
                 b.line(`vm.tailCalls++; RG[${2 + LO}] = r1l; RG[${2 + HI}] = r1h; vm.current = P;`);
                 b.line(`P.exec(vm, 0); vm.current = self; B = vm.budget; r0l = RG[${LO}]; r0h = RG[${HI}];`);
@@ -400,7 +409,7 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
             const st: string[] = [];
             for (let i = 1; i <= 5; i++) st.push(`RG[${2 * i + LO}] = ${lo(i)}`, `RG[${2 * i + HI}] = ${hi(i)}`);
             b.line(`${st.join('; ')}; RG[0] = 0; RG[1] = 0;`);
-            b.line(`vm.pc = ${pc}; vm.budget = B; ${h}(vm); B = vm.budget;`);
+            b.line(`vm.pc = ${pc}; vm.budget = B; ${h}(vm); B = vm.budget; ${invalidate}`);
             b.line(`r0l = RG[${LO}]; r0h = RG[${HI}];`);
           }
           break;
