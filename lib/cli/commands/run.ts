@@ -21,6 +21,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BackendMap } from '../../backend.js';
+import type { BackendOption } from '../../object/registry.js';
 import { ArgumentError, BpfError } from '../../errors.js';
 import type { CommandIo } from '../main.js';
 import { parseCount, parseHex, parseOpts, toHex } from '../parse-opts.js';
@@ -28,6 +29,7 @@ import { parseCount, parseHex, parseOpts, toHex } from '../parse-opts.js';
 const USAGE = `usage: bpfkit run OBJ --program NAME [--backend auto|kernel|emulator]
                   [--data HEX | --data-file FILE] [--ctx HEX] [--repeat N]
                   [--map-init FILE.json] [--dump-maps] [--json]
+                  [--engine jit|interpreter] [--dump-js]   (emulator)
 
 Load OBJ, fill maps from --map-init, run program NAME once with the given input and print
 { retval, data (hex), durationNs, maps }. --dump-maps adds every map's entries sorted by key
@@ -130,8 +132,8 @@ function readMapInit(path: string): Record<string, MapEntryHex[]> {
 
 export async function run(args: string[], io: CommandIo): Promise<number> {
   const o = parseOpts('run', args, {
-    values: ['program', 'backend', 'data', 'data-file', 'ctx', 'repeat', 'map-init'],
-    flags: ['dump-maps', 'json'],
+    values: ['program', 'backend', 'data', 'data-file', 'ctx', 'repeat', 'map-init', 'engine'],
+    flags: ['dump-maps', 'json', 'dump-js'],
   });
   if (o.help) {
     io.stdout.write(USAGE);
@@ -160,9 +162,23 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   const repeat = o.values.has('repeat') ? parseCount('run', 'repeat', o.values.get('repeat')!, 1) : undefined;
   const init = o.values.has('map-init') ? readMapInit(o.values.get('map-init')!) : undefined;
   const json = o.flags.has('json');
+  // Emulator options (--engine jit|interpreter, --dump-js): they select the emulator backend.
+  const engine = o.values.get('engine');
+  const dumpJs = o.flags.has('dump-js');
+  if (engine !== undefined && engine !== 'jit' && engine !== 'interpreter') {
+    throw new ArgumentError(`run: --engine must be jit or interpreter, got ${JSON.stringify(engine)}`);
+  }
+  if ((engine !== undefined || dumpJs) && backendOpt === 'kernel') {
+    throw new ArgumentError('run: --engine and --dump-js apply to the emulator (use --backend emulator)');
+  }
 
   const { load } = await import('../../index.js');
-  const obj = await load(objPath, { backend: backendOpt });
+  let backendSel: BackendOption = backendOpt;
+  if (engine !== undefined || dumpJs) {
+    const { createEmulatorBackend } = await import('../../../native-sim/index.js');
+    backendSel = createEmulatorBackend({ reason: 'bpfkit run --engine/--dump-js', engine: (engine ?? 'jit') as 'jit' | 'interpreter' });
+  }
+  const obj = await load(objPath, { backend: backendSel });
   try {
     const prog = obj.program(progName);
     if (init) {
@@ -190,8 +206,14 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       for (const name of Object.keys(obj.maps).sort()) maps[name] = dumpMap(obj.maps[name]!.handle);
       out.maps = maps;
     }
-    if (json) io.stdout.write(JSON.stringify(out) + '\n');
+    let js: string | undefined;
+    if (dumpJs) {
+      const h = prog.handle as { jsSource?: () => string };
+      js = typeof h.jsSource === 'function' ? h.jsSource() : undefined;
+    }
+    if (json) io.stdout.write(JSON.stringify(js !== undefined ? { ...out, js } : out) + '\n');
     else {
+      if (js !== undefined) io.stdout.write(`// generated JavaScript for ${progName}\n${js}\n`);
       io.stdout.write(`retval: ${out.retval}\nduration: ${out.durationNs} ns\ndata: ${out.data}\n`);
       if (out.maps) {
         for (const [name, entries] of Object.entries(out.maps)) {
