@@ -164,6 +164,30 @@ describe.skipIf(!isRootLinux)(`kernel CLI commands (${isRootLinux ? 'root' : SKI
     });
   });
 
+  describe('map on a pinned per-CPU map', () => {
+    test('values are all CPUs concatenated (8-byte slots), as bpftool shows them per CPU', async () => {
+      const { load } = await import('../../lib/index.js');
+      const obj = await load(await compileProg('xdp_port_filter'), { backend: 'kernel' });
+      const path = `${PIN_DIR}/stats`;
+      try {
+        obj.map('stats').pin(path);
+        const cpus = possibleCpus();
+        const value = Array.from({ length: cpus }, (_, c) => le(100 + c, 8)).join('');
+        expect((await cli('map', 'update', path, '01000000', value)).code).toBe(0);
+        expect((await cli('map', 'lookup', path, '01000000')).out).toBe(`key: 01000000  value: ${value}\n`);
+        const short = await cli('map', 'update', path, '01000000', le(1, 8));
+        expect(short.code).toBe(2);
+        expect(short.err).toContain('per-CPU');
+        const dump = await bpftoolJson('map', 'lookup', 'pinned', path, 'key', '1', '0', '0', '0');
+        const perCpu = (dump.values as { cpu: number; value: string[] }[]).map((v) => Number(BigInt('0x' + [...v.value].reverse().map((x) => x.replace(/^0x/, '')).join(''))));
+        expect(perCpu).toEqual(Array.from({ length: cpus }, (_, c) => 100 + c));
+      } finally {
+        rmSync(path, { force: true });
+        obj.close();
+      }
+    });
+  });
+
   describe('run', () => {
     test('--map-init drives the verdict; --dump-maps shows the counters and data_out is the packet', async () => {
       const frame = udpFrame(5000);
