@@ -10,7 +10,8 @@ import type {
 import { ArgumentError, BpfError } from '../errors.js';
 import { type MapSpec, type ObjectSpec, type ProgramSpec } from '../spec/index.js';
 import { Errno, loadBinding } from './binding.js';
-import { loadBtf } from './btf.js';
+import { loadBtf, vmlinuxBtf } from './btf.js';
+import { KconfigMap } from './externs.js';
 import { openPinnedLink } from './links.js';
 import { effectiveFlags, effectiveMaxEntries, KernelMap } from './maps.js';
 import { KernelProgram, loadProgram } from './programs.js';
@@ -30,6 +31,7 @@ function describe(m: { type: string; keySize: number; valueSize: number; maxEntr
 export class KernelSession implements LoadSession {
   private btfFd = 0;
   private readonly pinRoot: string;
+  private kconfig: KconfigMap | undefined;
 
   constructor(
     private readonly spec: ObjectSpec,
@@ -106,10 +108,26 @@ export class KernelSession implements LoadSession {
   }
 
   loadProgram(spec: ProgramSpec, opts: LoadProgramOptions): BackendProgram {
-    return loadProgram(spec, opts, { btfFd: this.btfFd, btf: this.spec.btf });
+    return loadProgram(spec, opts, {
+      btfFd: this.btfFd,
+      btf: this.spec.btf,
+      externs: {
+        kernelBtf: vmlinuxBtf,
+        kconfig: () => {
+          if (!this.kconfig) {
+            if (!this.spec.btf) throw new ArgumentError(`load ${this.spec.source}: kconfig externs need the object's BTF`);
+            this.kconfig = KconfigMap.create(this.spec.btf, this.btfFd, this.spec.source);
+          }
+          return this.kconfig;
+        },
+      },
+    });
   }
 
   close(): void {
+    // Programs that use .kconfig hold their own kernel reference to it.
+    this.kconfig?.close();
+    this.kconfig = undefined;
     if (this.btfFd > 0) closeFd(this.btfFd);
     this.btfFd = 0;
   }

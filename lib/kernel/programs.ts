@@ -11,6 +11,7 @@ import { Attr, BpfCmd, objName, ProgInfoOff, ProgLoadFlag, ProgLoadOff, readCStr
 import { Errno } from './binding.js';
 import { attachBtfId, decodeLog, logTail, vmlinuxBtf } from './btf.js';
 import { applyCoreRelocs, type CoreResult } from './core.js';
+import { resolveExterns, type ExternContext } from './externs.js';
 import { attachProgram } from './links.js';
 import { bpfError, closeFd, errnoHint, objGet, objInfo, objPin, sys } from './sys.js';
 
@@ -27,6 +28,8 @@ export interface ProgLoadContext {
   btf?: Btf;
   /** Kernel BTF provider (parsed lazily, only when a program needs it). */
   kernelBtf?: () => Btf;
+  /** Resolves kfuncs, ksyms and kconfig externs (set by the load session). */
+  externs?: ExternContext;
 }
 
 /** Patch map fds / value offsets into a copy of the program's instructions. */
@@ -248,12 +251,15 @@ export function loadProgram(spec: ProgramSpec, opts: LoadProgramOptions, ctx: Pr
   if (spec.instructions.length === 0 || spec.instructions.length % 8 !== 0) {
     throw new ArgumentError(`${op}: instructions must be a non-empty multiple of 8 bytes (got ${spec.instructions.length})`);
   }
-  if (spec.externReferences.length) {
-    const e = spec.externReferences[0]!;
-    throw new NotSupportedError(`extern ${e.kind}`, `${op}: insn ${e.insn} references extern ${e.kind} ${e.name}, which the kernel backend does not resolve`);
-  }
   const insns = new Uint8Array(spec.instructions); // a copy (Buffer.slice would alias)
   patchMapReferences(spec, insns, opts.maps);
+  if (spec.externReferences.length) {
+    if (!ctx.externs) {
+      const e = spec.externReferences[0]!;
+      throw new NotSupportedError(`extern ${e.kind}`, `${op}: insn ${e.insn} references extern ${e.kind} ${e.name}; load it through a session to resolve externs`);
+    }
+    resolveExterns(spec, insns, ctx.externs);
+  }
   const core = spec.coreRelocs.length ? applyCoreRelocs(spec, insns, ctx.btf, ctx.kernelBtf ?? vmlinuxBtf) : [];
   const poisoned = core.filter((c) => c.poisoned);
 
