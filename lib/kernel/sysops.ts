@@ -136,13 +136,16 @@ export function nextId(cmd: Cmd.ProgGetNextId | Cmd.MapGetNextId | Cmd.LinkGetNe
   return dv.getUint32(4, true);
 }
 
-/** fd for an object id; undefined when the object vanished meanwhile (ENOENT). */
+/**
+ * fd for an object id; undefined when the object vanished meanwhile (ENOENT) or is being
+ * created or torn down right now (EAGAIN: a link whose id is not settled yet).
+ */
 export function fdById(cmd: Cmd.ProgGetFdById | Cmd.MapGetFdById | Cmd.LinkGetFdById, id: number, what: string): number | undefined {
   const { buf, dv } = newAttr();
   dv.setUint32(0, id, true);
   const r = bpf(cmd, buf);
   if (r < 0) {
-    if (-r === Errno.ENOENT) return undefined;
+    if (-r === Errno.ENOENT || -r === Errno.EAGAIN) return undefined;
     throw syscallError(`open ${what} id ${id}`, 'bpf(BPF_*_GET_FD_BY_ID)', -r);
   }
   return r;
