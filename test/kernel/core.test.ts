@@ -36,6 +36,11 @@ class VmlinuxOracle {
   structSize(name: string): number {
     return Number(/size=(\d+)/.exec(this.block(new RegExp(`^\\[\\d+\\] STRUCT '${name}' `))[0])![1]);
   }
+  member(struct: string, member: string): { bitOffset: number; bitSize: number } {
+    const l = this.block(new RegExp(`^\\[\\d+\\] STRUCT '${struct}' `)).find((x) => x.startsWith(`\t'${member}' `));
+    if (!l) throw new Error(`no member ${member} in ${struct}`);
+    return { bitOffset: Number(/bits_offset=(\d+)/.exec(l)![1]), bitSize: Number(/bitfield_size=(\d+)/.exec(l)?.[1] ?? 0) };
+  }
   memberByteOffset(struct: string, member: string): number {
     const l = this.block(new RegExp(`^\\[\\d+\\] STRUCT '${struct}' `)).find((x) => x.startsWith(`\t'${member}' `));
     if (!l) throw new Error(`no member ${member} in ${struct}`);
@@ -77,6 +82,15 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(out(5)).not.toBe(1000n); // the local (wrong) value was replaced
     expect(out(6)).toBe(1n);
     expect(out(7)).toBe(1n);
+    // bitfield: the 4-byte (unsigned int) aligned load that holds it, and the shifts that extract it
+    const bf = oracle.member('task_struct', 'sched_migrated');
+    expect(bf.bitSize).toBe(1);
+    const byteOff = Math.floor(bf.bitOffset / 32) * 4;
+    expect(out(11)).toBe(BigInt(byteOff));
+    expect(out(12)).toBe(4n);
+    expect(out(13)).toBe(BigInt(64 - (bf.bitOffset + bf.bitSize - byteOff * 8)));
+    expect(out(14)).toBe(BigInt(64 - bf.bitSize));
+    expect(out(15)).toBe(2n); // pid signed, sched_migrated unsigned
   });
 
   test('tracepoint: ctx field offset relocated; attached program sees sys_enter_getpid with the right nr', () => {

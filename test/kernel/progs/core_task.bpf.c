@@ -8,6 +8,7 @@
 struct task_struct {
 	int pid;
 	int tgid;
+	unsigned sched_migrated:1;
 } __attribute__((preserve_access_index));
 
 /* same kernel type (flavor suffix), with a field the kernel does not have */
@@ -47,6 +48,13 @@ int core_raw_tp(void *ctx)
 	put(5, bpf_core_enum_value(enum bpf_map_type___x, BPF_MAP_TYPE_RINGBUF___x));
 	put(6, bpf_core_type_exists(struct task_struct));
 	put(7, bpf_core_field_exists(struct task_struct, pid));
+	/* bitfield: byte offset/size of the containing load, shifts, signedness */
+	put(11, __builtin_preserve_field_info(t->sched_migrated, BPF_FIELD_BYTE_OFFSET));
+	put(12, __builtin_preserve_field_info(t->sched_migrated, BPF_FIELD_BYTE_SIZE));
+	put(13, __builtin_preserve_field_info(t->sched_migrated, BPF_FIELD_LSHIFT_U64));
+	put(14, __builtin_preserve_field_info(t->sched_migrated, BPF_FIELD_RSHIFT_U64));
+	put(15, (__builtin_preserve_field_info(t->pid, BPF_FIELD_SIGNED) << 1) |
+		__builtin_preserve_field_info(t->sched_migrated, BPF_FIELD_SIGNED));
 	return 0;
 }
 
