@@ -38,6 +38,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   link: { summary: 'list the kernel\'s BPF links (link list [--json])', load: () => import('./commands/link.js') },
   map: { summary: 'list kernel maps; dump/lookup/update/delete a pinned map', load: () => import('./commands/map.js') },
   prog: { summary: 'list the kernel\'s BPF programs (prog list [--json])', load: () => import('./commands/prog.js') },
+  replay: { summary: 'replay a pcap through a program on the emulator, print a verdict summary (replay OBJ --program P --pcap IN [--out OUT])', load: () => import('./commands/replay.js') },
   run: { summary: 'load an object and test-run one program (kernel or emulator), print retval/data/maps', load: () => import('./commands/run.js') },
 };
 // ──────────────────────────────────────────────────────────────────────────────────────────────
