@@ -107,7 +107,19 @@ async function openKernel(map: BpfMap, backend: Backend, opts: XskSocketOptions,
   const { KernelXskSocket } = await import('./kernel/xsk.js');
   const ifindex = opts.ifindex ?? backend.ifindex(opts.ifname!);
   const ifname = opts.ifname ?? `if${ifindex}`;
-  const k = new KernelXskSocket({ ifindex, queue, mode: opts.mode, frameSize: opts.frameSize, frames: opts.frames });
+  const kopts = { ifindex, queue, mode: opts.mode, frameSize: opts.frameSize, frames: opts.frames };
+  // The kernel releases a closed socket's queue binding from a workqueue, so a queue closed a
+  // moment ago can still be busy: retry EBUSY for up to a second before reporting it.
+  let k: InstanceType<typeof KernelXskSocket>;
+  for (const start = Date.now(); ; ) {
+    try {
+      k = new KernelXskSocket(kopts);
+      break;
+    } catch (e) {
+      if (!(e instanceof BpfError) || e.code !== 'EBUSY' || Date.now() - start > 1000) throw e;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
   try {
     map.update(key, k.fd);
   } catch (e) {

@@ -175,7 +175,7 @@ export class KernelXskSocket {
       const b = s.bind(fd, new Uint8Array(sa));
       if (b < 0) {
         const e = -b;
-        const hint = e === 19 ? `no interface with ifindex ${this.ifindex}` : e === 22 ? `queue ${this.queue} does not exist on ifindex ${this.ifindex}` : e === 95 ? 'the driver does not support this mode (use copy)' : e === 16 ? 'another AF_XDP socket is bound to this queue' : undefined;
+        const hint = e === 19 ? `no interface with ifindex ${this.ifindex}` : e === 22 ? `queue ${this.queue} does not exist on ifindex ${this.ifindex}` : e === 95 ? 'the driver does not support this mode (use copy)' : e === 16 ? 'another AF_XDP socket is bound to this queue, or one closed a moment ago is still being released' : undefined;
         throw syscallError(`open AF_XDP socket: bind to ifindex ${this.ifindex} queue ${this.queue}`, 'bind', e, hint);
       }
     } catch (e) {
