@@ -99,7 +99,6 @@ export class SimInterface {
   readonly wire: Uint8Array[] = [];
   readonly xsks = new Set<XskSocket>();
   private readonly net: SimNet;
-  private depth = 0;
 
   constructor(net: SimNet, name: string, ifindex: number, opts: InterfaceOptions) {
     this.net = net;
@@ -126,12 +125,12 @@ export class SimInterface {
   receive(frame: Uint8Array, opts: { rxQueue?: number } = {}): ReceiveResult {
     if (!(frame instanceof Uint8Array)) throw new ArgumentError(`receive on ${this.name}: the frame must be a Uint8Array`);
     const res: ReceiveResult = { verdict: 'PASS', tx: [], redirected: [], passed: [], dropped: false };
-    if (this.depth >= MAX_HOPS) {
+    if (this.net.depth >= MAX_HOPS) {
       res.verdict = 'DROP_LOOP';
       res.dropped = true;
       return res;
     }
-    this.depth++;
+    this.net.depth++;
     try {
       let cur = frame;
       if (this.xdp) {
@@ -181,19 +180,19 @@ export class SimInterface {
       this.stack.push(cur);
       return res;
     } finally {
-      this.depth--;
+      this.net.depth--;
     }
   }
 
   /** The host sends `frame` out of this interface: TC egress, then the wire. */
   transmit(frame: Uint8Array): ReceiveResult {
     const res: ReceiveResult = { verdict: 'PASS', tx: [], redirected: [], passed: [], dropped: false };
-    if (this.depth >= MAX_HOPS) {
+    if (this.net.depth >= MAX_HOPS) {
       res.verdict = 'DROP_LOOP';
       res.dropped = true;
       return res;
     }
-    this.depth++;
+    this.net.depth++;
     try {
       let cur = frame;
       for (const p of this.tcEgress) {
@@ -219,7 +218,7 @@ export class SimInterface {
       this.putOnWire(cur);
       return res;
     } finally {
-      this.depth--;
+      this.net.depth--;
     }
   }
 
@@ -284,6 +283,8 @@ export class SimNet {
   private readonly byName = new Map<string, SimInterface>();
   private readonly byIdx = new Map<number, SimInterface>();
   private nextIndex = 2; // 1 is loopback, as on Linux
+  /** Nesting of deliveries in progress (bounded by MAX_HOPS across all interfaces). */
+  depth = 0;
 
   constructor() {
     this.create('lo', { ifindex: 1, mac: new Uint8Array(6), mtu: 65536 });
