@@ -33,7 +33,8 @@ function viewOf(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function describeValue(v: unknown): string {
+/** A short description of any value for error messages (never throws). */
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (v instanceof Uint8Array) return `${v.length}-byte Uint8Array`;
   if (Array.isArray(v)) return `array of ${v.length}`;

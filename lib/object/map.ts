@@ -9,7 +9,7 @@ import type { Backend, BackendMap, MapInfo } from '../backend.js';
 import type { Btf } from '../btf/index.js';
 import { ArgumentError, BpfError, MapError } from '../errors.js';
 import { MAP_TYPES, MapFlag, type MapSpec, type MapType } from '../spec/index.js';
-import { codecByName, codecFor, decode, encode, perCpuCodec, uintCodec, type Codec } from './codec.js';
+import { codecByName, codecFor, decode, describeValue, encode, perCpuCodec, uintCodec, type Codec } from './codec.js';
 import { Program } from './program.js';
 import { EventReader } from './events.js';
 import { resolveBackend, type BackendOption } from './registry.js';
@@ -29,8 +29,14 @@ function updateFlag(map: string, f: UpdateFlags | undefined): number {
     case 'lock': return 4;
     default:
       if (typeof f === 'number' && Number.isInteger(f) && f >= 0 && f <= 0xffffffff) return f;
-      throw new ArgumentError(`update ${map}: flags must be 'any', 'noexist', 'exist', 'lock' or a u32, got ${JSON.stringify(f)}`);
+      throw new ArgumentError(`update ${map}: flags must be 'any', 'noexist', 'exist', 'lock' or a u32, got ${describeValue(f)}`);
   }
+}
+
+function options<T extends object>(op: string, map: string, o: T | undefined): Partial<T> {
+  if (o === undefined) return {};
+  if (typeof o !== 'object' || o === null) throw new ArgumentError(`${op} ${map}: options must be an object`);
+  return o;
 }
 
 /** Something that keeps track of what it owns (a BpfObject), so closing it closes them. */
@@ -97,7 +103,7 @@ export class BpfMap<K = unknown, V = unknown> {
   /** Open a map pinned at `path` (bpffs on the kernel). The caller owns (closes) it. */
   static async openPinned<K = unknown, V = unknown>(path: string, opts: { backend?: BackendOption } = {}): Promise<BpfMap<K, V>> {
     if (typeof path !== 'string' || !path) throw new ArgumentError('open pinned map: path must be a non-empty string');
-    const backend = await resolveBackend(opts.backend);
+    const backend = await resolveBackend(options('open pinned map', path, opts).backend);
     return new BpfMap<K, V>(backend.openPinnedMap(path), backend);
   }
 
@@ -110,12 +116,13 @@ export class BpfMap<K = unknown, V = unknown> {
     opts: { backend?: BackendOption } = {},
   ): Promise<BpfMap<K, V>> {
     if (typeof def !== 'object' || def === null) throw new ArgumentError('create map: expected a map definition object');
+    if (def.name !== undefined && typeof def.name !== 'string') throw new ArgumentError(`create map: name must be a string, got ${describeValue(def.name)}`);
     const name = def.name ?? 'map';
     for (const f of ['keySize', 'valueSize', 'maxEntries'] as const) {
       const v = def[f];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ArgumentError(`create map ${name}: ${f} must be a u32, got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ArgumentError(`create map ${name}: ${f} must be a u32, got ${describeValue(v)}`);
     }
-    if (typeof def.type !== 'string' || !MAP_TYPES.includes(def.type)) throw new ArgumentError(`create map ${name}: unknown map type ${JSON.stringify(def.type)}`);
+    if (typeof def.type !== 'string' || !MAP_TYPES.includes(def.type)) throw new ArgumentError(`create map ${name}: unknown map type ${describeValue(def.type)}`);
     const spec: MapSpec = {
       name, type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries,
       flags: def.flags ?? 0, pinning: def.pinning ?? 'none', section: def.section ?? '', keyTypeId: 0, valueTypeId: 0,
@@ -124,7 +131,7 @@ export class BpfMap<K = unknown, V = unknown> {
     if (def.innerMap) spec.innerMap = def.innerMap;
     if (def.numaNode !== undefined) spec.numaNode = def.numaNode;
     if (def.mapExtra !== undefined) spec.mapExtra = def.mapExtra;
-    const backend = await resolveBackend(opts.backend);
+    const backend = await resolveBackend(options('create map', name, opts).backend);
     const session = backend.openSession({ source: `<map ${name}>`, license: '', kernelVersion: 0, programs: [], maps: [spec] });
     try {
       return new BpfMap<K, V>(session.createMap(spec), backend, { spec });
@@ -317,6 +324,7 @@ export class BpfMap<K = unknown, V = unknown> {
    */
   lookupBatch(opts: { batchSize?: number; andDelete?: boolean } = {}): [K, V][] {
     this.live('lookupBatch');
+    opts = options('lookupBatch', this.name, opts);
     const n = opts.batchSize ?? 64;
     if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`lookupBatch ${this.name}: batchSize must be a positive integer, got ${n}`);
     const out: [K, V][] = [];
@@ -337,7 +345,7 @@ export class BpfMap<K = unknown, V = unknown> {
 
   /** Read and delete every entry (BPF_MAP_LOOKUP_AND_DELETE_BATCH). */
   lookupAndDeleteBatch(opts: { batchSize?: number } = {}): [K, V][] {
-    return this.lookupBatch({ ...opts, andDelete: true });
+    return this.lookupBatch({ ...options('lookupAndDeleteBatch', this.name, opts), andDelete: true });
   }
 
   /** Write `keys[i] → values[i]` in one call; returns how many were written. */
@@ -390,6 +398,7 @@ export class BpfMap<K = unknown, V = unknown> {
   private reader<T>(kind: 'ringbuf' | 'perf_event_array', opts: EventReaderOptions<T>): EventReader<T> {
     const op = kind === 'ringbuf' ? 'ringbuf' : 'perfBuffer';
     this.live(op);
+    opts = options(op, this.name, opts);
     if (this.type !== kind) throw new ArgumentError(`${op} ${this.name}: the map is a ${this.type}, not a ${kind}`);
     let dec: (b: Uint8Array) => T;
     if (typeof opts.decode === 'function') dec = opts.decode;

@@ -11,7 +11,7 @@ import type { Backend, BackendMap, LoadSession } from '../backend.js';
 import { parseObject } from '../elf/index.js';
 import { ArgumentError, BpfError, ElfError } from '../errors.js';
 import { MapFlag, type MapSpec, type ObjectSpec } from '../spec/index.js';
-import { datasecVariable, encode } from './codec.js';
+import { datasecVariable, describeValue, encode } from './codec.js';
 import { Link } from './link.js';
 import { BpfMap, type Owner } from './map.js';
 import { Program } from './program.js';
@@ -76,15 +76,15 @@ export class BpfObject implements Owner {
 
   /** The map called `name`; ArgumentError listing the maps when there is none. */
   map<K = any, V = any>(name: string): BpfMap<K, V> {
-    const m = this.maps[name];
-    if (!m) throw new ArgumentError(`object ${this.spec.source}: no map named '${name}' (maps: ${Object.keys(this.maps).join(', ') || 'none'})`);
+    const m = typeof name === 'string' ? this.maps[name] : undefined;
+    if (!m) throw new ArgumentError(`object ${this.spec.source}: no map named ${typeof name === 'string' ? `'${name}'` : describeValue(name)} (maps: ${Object.keys(this.maps).join(', ') || 'none'})`);
     return m as BpfMap<K, V>;
   }
 
   /** The program called `name`; ArgumentError listing the programs when there is none. */
   program(name: string): Program {
-    const p = this.programs[name];
-    if (!p) throw new ArgumentError(`object ${this.spec.source}: no program named '${name}' (programs: ${Object.keys(this.programs).join(', ') || 'none'})`);
+    const p = typeof name === 'string' ? this.programs[name] : undefined;
+    if (!p) throw new ArgumentError(`object ${this.spec.source}: no program named ${typeof name === 'string' ? `'${name}'` : describeValue(name)} (programs: ${Object.keys(this.programs).join(', ') || 'none'})`);
     return p;
   }
 
@@ -176,8 +176,8 @@ function applyGlobals(spec: ObjectSpec, globals: Record<string, unknown> | undef
 function checkOptions(opts: LoadOptions): void {
   if (typeof opts !== 'object' || opts === null) throw new ArgumentError('load: options must be an object');
   if (opts.pinRoot !== undefined && (typeof opts.pinRoot !== 'string' || !opts.pinRoot)) throw new ArgumentError('load: pinRoot must be a non-empty string');
-  if (opts.logLevel !== undefined && (!Number.isInteger(opts.logLevel) || opts.logLevel < 0 || opts.logLevel > 31)) throw new ArgumentError(`load: logLevel must be an integer 0..31, got ${String(opts.logLevel)}`);
-  if (opts.logSize !== undefined && (!Number.isInteger(opts.logSize) || opts.logSize < 0)) throw new ArgumentError(`load: logSize must be a non-negative integer, got ${String(opts.logSize)}`);
+  if (opts.logLevel !== undefined && (!Number.isInteger(opts.logLevel) || opts.logLevel < 0 || opts.logLevel > 31)) throw new ArgumentError(`load: logLevel must be an integer 0..31, got ${describeValue(opts.logLevel)}`);
+  if (opts.logSize !== undefined && (!Number.isInteger(opts.logSize) || opts.logSize < 0)) throw new ArgumentError(`load: logSize must be a non-negative integer, got ${describeValue(opts.logSize)}`);
   if (opts.programs !== undefined && !Array.isArray(opts.programs)) throw new ArgumentError('load: programs must be an array of program names');
 }
 
@@ -196,7 +196,7 @@ export function loadOn(backend: Backend, spec: ObjectSpec, opts: LoadOptions = {
   if (wanted) {
     for (const n of wanted) {
       if (!spec.programs.some((p) => p.name === n)) {
-        throw new ArgumentError(`load ${spec.source}: no program named '${n}' (programs: ${spec.programs.map((p) => p.name).join(', ') || 'none'})`);
+        throw new ArgumentError(`load ${spec.source}: no program named ${typeof n === 'string' ? `'${n}'` : describeValue(n)} (programs: ${spec.programs.map((p) => p.name).join(', ') || 'none'})`);
       }
     }
   }

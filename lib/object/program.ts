@@ -5,6 +5,7 @@
 import type { AttachRequest, Backend, BackendProgram, RunOptions, RunResult, XdpMode } from '../backend.js';
 import { ArgumentError, BpfError } from '../errors.js';
 import { ATTACH_TYPES, type AttachType, type ProgType, type ProgramSpec } from '../spec/index.js';
+import { describeValue } from './codec.js';
 import { Link } from './link.js';
 import type { Owner } from './map.js';
 import { resolveBackend, type BackendOption } from './registry.js';
@@ -42,7 +43,7 @@ function checkBytes(op: string, name: string, what: string, v: unknown): void {
 
 function checkCount(op: string, name: string, what: string, v: unknown, min = 0): void {
   if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 0xffffffff)) {
-    throw new ArgumentError(`${op} ${name}: ${what} must be an integer ≥ ${min}, got ${String(v)}`);
+    throw new ArgumentError(`${op} ${name}: ${what} must be an integer ≥ ${min}, got ${describeValue(v)}`);
   }
 }
 
@@ -150,7 +151,7 @@ export class Program {
     this.live('attachXdp');
     if (this.type !== 'xdp') throw new ArgumentError(`attachXdp ${this.name}: a ${this.type} program cannot attach to XDP`);
     if (opts.mode !== undefined && opts.mode !== 'skb' && opts.mode !== 'native' && opts.mode !== 'offload') {
-      throw new ArgumentError(`attachXdp ${this.name}: mode must be 'skb', 'native' or 'offload', got ${JSON.stringify(opts.mode)}`);
+      throw new ArgumentError(`attachXdp ${this.name}: mode must be 'skb', 'native' or 'offload', got ${describeValue(opts.mode)}`);
     }
     const req: AttachRequest = { kind: 'xdp', ...this.iface('attachXdp', dev) };
     if (opts.mode) req.mode = opts.mode;

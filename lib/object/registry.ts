@@ -14,6 +14,7 @@
  */
 import type { Backend, BackendKind } from '../backend.js';
 import { ArgumentError, BpfError, NotSupportedError } from '../errors.js';
+import { describeValue } from './codec.js';
 
 export interface BackendProbe {
   ok: boolean;
@@ -111,7 +112,7 @@ function envChoice(): 'auto' | BackendKind | undefined {
 export async function resolveBackend(option: BackendOption | undefined = 'auto'): Promise<Backend> {
   if (isBackend(option)) return option;
   if (option !== 'auto' && option !== 'kernel' && option !== 'emulator') {
-    throw new ArgumentError(`select backend: ${JSON.stringify(option)} is not 'auto', 'kernel', 'emulator' or a Backend`);
+    throw new ArgumentError(`select backend: ${describeValue(option)} is not 'auto', 'kernel', 'emulator' or a Backend`);
   }
   let choice: 'auto' | BackendKind = option;
   let via = '';

@@ -1,7 +1,7 @@
 // BpfMap over the fake backend: typed keys/values from real object BTF, update flags, iteration,
 // queue/stack, batch ops, per-CPU values, freeze/pin/openPinned, mmap checks, event readers.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentError, MapError } from '../../lib/errors.js';
+import { ArgumentError, BpfError, MapError } from '../../lib/errors.js';
 import { BpfMap, load, openObject, type BpfObject } from '../../lib/object/index.js';
 import type { ObjectSpec } from '../../lib/spec/index.js';
 import { compileProg } from '../helpers/progs.js';
@@ -309,6 +309,68 @@ describe('standalone maps and handle values', () => {
     closed.close();
     expect(() => jt.update(1, closed)).toThrow(/program tail_loop is closed/);
     tail.close();
+    expect(b.stats.open.size).toBe(0);
+  });
+});
+
+describe('junk arguments', () => {
+  it('every map and program method answers junk with a BpfError, never a TypeError', async () => {
+    const b = new FakeBackend();
+    using obj = await load(specs.maps_btf!, { backend: b });
+    const junk: unknown[] = [undefined, null, NaN, Infinity, -1, 1.5, 2 ** 70, -(2n ** 80n), 'x', Symbol('s'), {}, [], [1, 2, 3], { saddr: 'x' }, new Uint8Array(1), new Uint16Array(2), () => 1, new Map(), true];
+    const maps = Object.values(obj.maps);
+    const p = obj.programs.track_flows!;
+    let thrown = 0;
+    for (const j of junk) {
+      const calls: (() => unknown)[] = [];
+      for (const m of maps) {
+        calls.push(() => m.lookup(j), () => m.update(j, j), () => m.update(0, j), () => m.update(j, 0, j as 'any'), () => m.delete(j), () => m.has(j));
+        calls.push(() => m.updateBatch([j], [j]), () => m.deleteBatch([j]), () => m.updateBatch(j as unknown[], []), () => m.lookupBatch(j as { batchSize: number }));
+        calls.push(() => m.pin(j as string), () => m.push(j));
+      }
+      calls.push(() => p.run(j as object), () => p.run({ data: j as Uint8Array }), () => p.attachXdp(j as string), () => p.attachTc(j as string, j as 'ingress'));
+      calls.push(() => p.attachCgroup(j as string), () => p.attachUprobe(j as string, j as string), () => p.attachSocketFilter(j as number), () => p.pin(j as string));
+      calls.push(() => obj.map(j as string), () => obj.program(j as string));
+      for (const c of calls) {
+        try {
+          c();
+        } catch (e) {
+          thrown++;
+          if (!(e instanceof BpfError)) throw new Error(`junk ${String(typeof j === 'symbol' ? 'symbol' : j)}: ${String(e)}`);
+        }
+      }
+    }
+    expect(thrown).toBeGreaterThan(500);
+  });
+
+  it('load/openObject/openPinned/create answer junk with a BpfError', async () => {
+    const b = new FakeBackend();
+    const junk: unknown[] = [undefined, null, 0, -1, 'x', '', Symbol('s'), {}, [], [Symbol('p')], new Uint8Array(3), true, 10n];
+    let n = 0;
+    for (const j of junk) {
+      const attempts: (() => Promise<unknown>)[] = [
+        () => load(j as string, { backend: b }),
+        () => load(specs.maps_btf!, j as object),
+        () => load(specs.maps_btf!, { backend: b, programs: j as string[] }),
+        () => load(specs.maps_btf!, { backend: b, globals: j as Record<string, unknown> }),
+        () => load(specs.maps_btf!, { backend: b, logLevel: j as number }),
+        () => load(specs.maps_btf!, { backend: j as 'auto' }),
+        async () => openObject(j as string),
+        () => BpfMap.openPinned(j as string, { backend: b }),
+        () => BpfMap.openPinned('/x', j as object),
+        () => BpfMap.create(j as never, { backend: b }),
+      ];
+      for (const a of attempts) {
+        try {
+          const r = await a();
+          if (r && typeof (r as { close?: () => void }).close === 'function') (r as { close(): void }).close();
+        } catch (e) {
+          n++;
+          if (!(e instanceof BpfError)) throw new Error(`junk #${junk.indexOf(j)} attempt #${attempts.indexOf(a)}: ${String(e)}`);
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(60);
     expect(b.stats.open.size).toBe(0);
   });
 });
