@@ -1,14 +1,14 @@
 /**
  * Kernel runs of the port filter on a real veth pair between two network namespaces that this
- * module creates and removes (unique names per process and run; removal on every exit path,
- * including SIGINT/SIGTERM). Needs root on Linux.
+ * module creates and removes (unique names per process and run; removal on every exit path:
+ * normal end, errors, process exit, SIGINT/SIGTERM). Needs root on Linux.
  *
  * Namespace A holds the filtered end (XDP + AF_XDP socket, in a child process started with
  * `ip netns exec A`, since attaching and binding use the caller's namespace); namespace B holds
  * the peer, from which real frames are sent through an AF_PACKET socket. IPv6 is disabled on
  * both ends and no addresses are assigned, so the only frames on the wire are the ones sent.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { BpfError } from '../../../lib/index.js';
 import { fromJson, type ScenarioResult } from '../scenario.js';
@@ -22,6 +22,8 @@ export interface VethPair {
   nsB: string;
   ifA: string;
   ifB: string;
+  /** Child processes to kill when the pair is destroyed (processes running inside it). */
+  children: ChildProcess[];
   /** Run a command in a namespace; returns stdout. */
   exec(ns: string, cmd: string, args: string[], opts?: { timeout?: number }): string;
   destroy(): void;
@@ -42,7 +44,9 @@ export function createVethPair(prefix = 'pf'): VethPair {
     exec(ns, cmd, args, opts = {}) {
       return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: opts.timeout ?? 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
     },
+    children: [],
     destroy() {
+      for (const c of pair.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       for (const ns of [pair.nsA, pair.nsB]) {
         try {
           ip(['netns', 'del', ns]);
@@ -51,9 +55,18 @@ export function createVethPair(prefix = 'pf'): VethPair {
         }
       }
       process.off('exit', pair.destroy);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     },
   };
+  // Registered before anything is created: without a listener Node dies on SIGINT at once.
+  const onSignal = (sig: NodeJS.Signals) => {
+    pair.destroy();
+    process.kill(process.pid, sig);
+  };
   process.once('exit', pair.destroy);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     ip(['netns', 'add', pair.nsA]);
     ip(['netns', 'add', pair.nsB]);
@@ -71,19 +84,9 @@ export function createVethPair(prefix = 'pf'): VethPair {
   return pair;
 }
 
-/** Run `run`, removing the pair afterwards, also when SIGINT/SIGTERM arrives meanwhile. */
-export function withSignalCleanup<T>(pair: VethPair, run: () => Promise<T>): Promise<T> {
-  const onSignal = (sig: NodeJS.Signals) => {
-    pair.destroy();
-    process.kill(process.pid, sig);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return run().finally(() => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    pair.destroy();
-  });
+/** Run `run`, removing the pair afterwards (signals are handled by the pair itself). */
+export function withCleanup<T>(pair: VethPair, run: () => Promise<T>): Promise<T> {
+  return run().finally(() => pair.destroy());
 }
 
 /**
@@ -96,9 +99,10 @@ export async function runKernelScenario(
   onProgress?: (done: number, total: number) => void,
 ): Promise<ScenarioResult> {
   const pair = createVethPair();
-  return withSignalCleanup(pair, async () => {
+  return withCleanup(pair, async () => {
     const [cmd, args] = scriptCommand('filter-side', [pair.ifA, pair.nsB, pair.ifB, pcap, JSON.stringify({ queue: config.queue, policies: config.policies })]);
     const child = spawn('ip', ['netns', 'exec', pair.nsA, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    pair.children.push(child);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     let result: ScenarioResult | undefined;
