@@ -1,14 +1,17 @@
 /*
  * Baseline for bench/map-ops.ts: the same bpf(2) map operations from C, raw syscalls, no libbpf.
- * Usage: map_ops ROUNDS SINGLE_OPS BATCH_N
- * Prints one JSON object: per-round ns per op for single update/lookup (median of 1000-op
- * chunks) and batch update/lookup.
+ *
+ * Runs as a small server so that the TypeScript side can interleave C and TS measurements chunk
+ * by chunk (both then see the same machine load). One command per stdin line, one reply line:
+ *   init BATCH          create a fresh BPF_MAP_TYPE_HASH (u32 → u64), batch size BATCH  → "ok"
+ *   upd START N         N x BPF_MAP_UPDATE_ELEM, keys (START + i) % 10000              → ns/op
+ *   lkp START N         N x BPF_MAP_LOOKUP_ELEM, same keys                              → ns/op
+ *   bupd K              K x BPF_MAP_UPDATE_BATCH of BATCH entries         → median ns/entry
+ *   blkp K              K x BPF_MAP_LOOKUP_BATCH of up to BATCH entries   → median ns/entry
+ *   quit
+ * Timing is taken inside this process around the syscalls only (CLOCK_MONOTONIC).
  */
 #define _GNU_SOURCE
-/* batch calls per round, each timed separately (each side does the same) */
-#define BATCH_REPEAT 5
-/* single ops are timed in chunks of this many; a round reports the median chunk */
-#define CHUNK 1000
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -29,17 +32,6 @@ static double now_ns(void) {
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b) {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* median of v[0..n) (sorts v) */
-static double median(double *v, int n) {
-	qsort(v, n, sizeof(double), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int create_map(unsigned max_entries) {
 	union bpf_attr a;
 	memset(&a, 0, sizeof a);
@@ -51,103 +43,113 @@ static int create_map(unsigned max_entries) {
 	return (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof a);
 }
 
-static void print_series(const char *name, double *v, int n, int last) {
-	printf("\"%s\":[", name);
-	for (int i = 0; i < n; i++) printf("%s%.3f", i ? "," : "", v[i]);
-	printf("]%s", last ? "" : ",");
+static int cmp_double(const void *x, const void *y) {
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
 }
 
-int main(int argc, char **argv) {
-	int rounds = argc > 1 ? atoi(argv[1]) : 5;
-	int ops = argc > 2 ? atoi(argv[2]) : 100000;
-	int batch = argc > 3 ? atoi(argv[3]) : 10000;
-	unsigned max_entries = (unsigned)(batch > 10000 ? batch : 10000) * 2;
-	int fd = create_map(max_entries);
-	if (fd < 0) {
-		fprintf(stderr, "map_ops: BPF_MAP_CREATE: %s\n", strerror(errno));
-		return 1;
-	}
-	double *upd = calloc(rounds, sizeof(double)), *lkp = calloc(rounds, sizeof(double));
-	double *bupd = calloc(rounds * BATCH_REPEAT, sizeof(double)), *blkp = calloc(rounds * BATCH_REPEAT, sizeof(double));
-	uint32_t *keys = calloc(batch, 4), *outk = calloc(batch, 4);
-	uint64_t *vals = calloc(batch, 8), *outv = calloc(batch, 8);
-	for (int i = 0; i < batch; i++) {
-		keys[i] = (uint32_t)i;
-		vals[i] = (uint64_t)i * 3;
-	}
+/* median of v[0..n) (sorts v) */
+static double median(double *v, int n) {
+	qsort(v, n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(void) {
+	char line[256];
+	int fd = -1, batch = 0;
+	uint32_t *keys = NULL, *outk = NULL;
+	uint64_t *vals = NULL, *outv = NULL;
 	uint32_t key;
-	uint64_t value = 0;
+	uint64_t value = 0, sum = 0;
 	union bpf_attr a;
-	memset(&a, 0, sizeof a);
-	a.map_fd = fd;
-	a.key = (uint64_t)(uintptr_t)&key;
-	a.value = (uint64_t)(uintptr_t)&value;
-	int chunks = ops / CHUNK;
-	double *cu = calloc(chunks, sizeof(double)), *cl = calloc(chunks, sizeof(double));
-	for (int r = 0; r < rounds; r++) {
-		uint64_t sum = 0;
-		for (int c = 0; c < chunks; c++) {
-			double t0 = now_ns();
-			for (int j = 0; j < CHUNK; j++) {
-				int i = c * CHUNK + j;
-				key = (uint32_t)(i % 10000);
-				value = (uint64_t)i;
-				a.flags = BPF_ANY;
-				if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, 32) < 0) { perror("update"); return 1; }
+
+	while (fgets(line, sizeof line, stdin)) {
+		unsigned start = 0, n = 0;
+		if (sscanf(line, "init %d", &batch) == 1) {
+			if (fd >= 0) close(fd);
+			fd = create_map((unsigned)(batch > 10000 ? batch : 10000) * 2);
+			if (fd < 0) {
+				printf("error BPF_MAP_CREATE: %s\n", strerror(errno));
+				fflush(stdout);
+				continue;
 			}
-			cu[c] = (now_ns() - t0) / CHUNK;
-		}
-		for (int c = 0; c < chunks; c++) {
-			double t1 = now_ns();
-			for (int j = 0; j < CHUNK; j++) {
-				int i = c * CHUNK + j;
-				key = (uint32_t)(i % 10000);
+			free(keys); free(outk); free(vals); free(outv);
+			keys = calloc(batch, 4);
+			outk = calloc(batch, 4);
+			vals = calloc(batch, 8);
+			outv = calloc(batch, 8);
+			for (int i = 0; i < batch; i++) {
+				keys[i] = (uint32_t)i;
+				vals[i] = (uint64_t)i * 3;
+			}
+			memset(&a, 0, sizeof a);
+			a.map_fd = fd;
+			a.key = (uint64_t)(uintptr_t)&key;
+			a.value = (uint64_t)(uintptr_t)&value;
+			printf("ok\n");
+		} else if (sscanf(line, "upd %u %u", &start, &n) == 2 && fd >= 0) {
+			double t0 = now_ns();
+			for (unsigned i = 0; i < n; i++) {
+				key = (start + i) % 10000;
+				value = start + i;
+				a.flags = BPF_ANY;
+				if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a, 32) < 0) break;
+			}
+			printf("%.3f\n", (now_ns() - t0) / n);
+		} else if (sscanf(line, "lkp %u %u", &start, &n) == 2 && fd >= 0) {
+			double t0 = now_ns();
+			for (unsigned i = 0; i < n; i++) {
+				key = (start + i) % 10000;
 				a.flags = 0;
-				if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, 32) < 0) { perror("lookup"); return 1; }
+				if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, 32) < 0) break;
 				sum += value;
 			}
-			cl[c] = (now_ns() - t1) / CHUNK;
+			printf("%.3f\n", (now_ns() - t0) / n);
+		} else if (sscanf(line, "bupd %u", &n) == 1 && fd >= 0 && n > 0 && n <= 64) {
+			double t[64];
+			int err = 0;
+			for (unsigned k = 0; k < n && !err; k++) {
+				union bpf_attr b;
+				memset(&b, 0, sizeof b);
+				b.batch.map_fd = fd;
+				b.batch.keys = (uint64_t)(uintptr_t)keys;
+				b.batch.values = (uint64_t)(uintptr_t)vals;
+				b.batch.count = batch;
+				double t0 = now_ns();
+				long r = sys_bpf(BPF_MAP_UPDATE_BATCH, &b, sizeof b.batch);
+				t[k] = (now_ns() - t0) / batch;
+				if (r < 0) err = errno;
+			}
+			if (err) printf("error update batch: %s\n", strerror(err));
+			else printf("%.3f\n", median(t, (int)n));
+		} else if (sscanf(line, "blkp %u", &n) == 1 && fd >= 0 && n > 0 && n <= 64) {
+			double t[64];
+			int err = 0;
+			for (unsigned k = 0; k < n && !err; k++) {
+				union bpf_attr b;
+				uint32_t out_batch = 0;
+				memset(&b, 0, sizeof b);
+				b.batch.map_fd = fd;
+				b.batch.out_batch = (uint64_t)(uintptr_t)&out_batch;
+				b.batch.keys = (uint64_t)(uintptr_t)outk;
+				b.batch.values = (uint64_t)(uintptr_t)outv;
+				b.batch.count = batch;
+				double t0 = now_ns();
+				long r = sys_bpf(BPF_MAP_LOOKUP_BATCH, &b, sizeof b.batch);
+				double t1 = now_ns();
+				if (r < 0 && errno != ENOENT) err = errno;
+				t[k] = (t1 - t0) / (b.batch.count ? b.batch.count : 1);
+			}
+			if (err) printf("error lookup batch: %s\n", strerror(err));
+			else printf("%.3f\n", median(t, (int)n));
+		} else if (strncmp(line, "quit", 4) == 0) {
+			break;
+		} else {
+			printf("error bad command\n");
 		}
-		upd[r] = median(cu, chunks);
-		lkp[r] = median(cl, chunks);
-		if (sum == 42) fprintf(stderr, "unlikely\n");
-
-		union bpf_attr b;
-		memset(&b, 0, sizeof b);
-		b.batch.map_fd = fd;
-		b.batch.keys = (uint64_t)(uintptr_t)keys;
-		b.batch.values = (uint64_t)(uintptr_t)vals;
-		b.batch.count = batch;
-		for (int k = 0; k < BATCH_REPEAT; k++) {
-			b.batch.count = batch;
-			double t3 = now_ns();
-			if (sys_bpf(BPF_MAP_UPDATE_BATCH, &b, sizeof b.batch) < 0) { perror("update batch"); return 1; }
-			bupd[r * BATCH_REPEAT + k] = (now_ns() - t3) / batch;
-		}
-
-		uint32_t out_batch = 0;
-		memset(&b, 0, sizeof b);
-		b.batch.map_fd = fd;
-		b.batch.out_batch = (uint64_t)(uintptr_t)&out_batch;
-		b.batch.keys = (uint64_t)(uintptr_t)outk;
-		b.batch.values = (uint64_t)(uintptr_t)outv;
-		b.batch.count = batch;
-		for (int k = 0; k < BATCH_REPEAT; k++) {
-			b.batch.count = batch;
-			b.batch.in_batch = 0;
-			double t5 = now_ns();
-			long rr = sys_bpf(BPF_MAP_LOOKUP_BATCH, &b, sizeof b.batch);
-			double t6 = now_ns();
-			if (rr < 0 && errno != ENOENT) { perror("lookup batch"); return 1; }
-			blkp[r * BATCH_REPEAT + k] = (t6 - t5) / (b.batch.count ? b.batch.count : 1);
-		}
+		fflush(stdout);
 	}
-	printf("{");
-	print_series("update", upd, rounds, 0);
-	print_series("lookup", lkp, rounds, 0);
-	print_series("updateBatch", bupd, rounds * BATCH_REPEAT, 0);
-	print_series("lookupBatch", blkp, rounds * BATCH_REPEAT, 1);
-	printf("}\n");
-	close(fd);
+	if (sum == 42) fprintf(stderr, "unlikely\n");
+	if (fd >= 0) close(fd);
 	return 0;
 }
