@@ -390,6 +390,10 @@ describe.skipIf(!isRootLinux)(`kernel CLI commands (${isRootLinux ? 'root' : SKI
       expect((await cli('detach', 'tc', '--dev', 'nosuchdev0')).code).toBe(1);
       expect((await cli('detach', 'tc')).code).toBe(2);
       expect((await cli('attach', 'xdp', filterObj, '--program', 'xdp_filter', '--dev', VA, '--direction', 'egress')).code).toBe(2);
+      const notBpffs = await cli('attach', 'xdp', filterObj, '--program', 'xdp_filter', '--dev', VA, '--pin', join(TMP, 'link'));
+      expect(notBpffs.code).toBe(1);
+      expect(notBpffs.err).toContain('is not on a bpf filesystem');
+      expect(await ip('-d', 'link', 'show', 'dev', VA)).not.toMatch(/prog\/xdp/);
     });
   });
 });

@@ -5,7 +5,9 @@
  * root-side veth through a BPF link; packets are dropped or passed as its `ports` map says and
  * its `counters` map counts them. `ip link show` is the independent oracle for what is attached.
  */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import dgram from 'node:dgram';
+import { join } from 'node:path';
 import net from 'node:net';
 import { mkdirSync, existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -14,7 +16,7 @@ import { ArgumentError, SyscallError } from '../../lib/errors.js';
 import { attachProgram, openPinnedLink } from '../../lib/kernel/links.js';
 import { loadBinding } from '../../lib/kernel/binding.js';
 import { listLinks } from '../../lib/kernel/listing.js';
-import { counter, ip, ipQuiet, isRootLinux, loadKernelObject, runCmd, SKIP_REASON, u16, u32, type LoadedKernelObject } from './kload.js';
+import { counter, execFileP, ip, ipQuiet, isRootLinux, KPROGS, loadKernelObject, runCmd, SKIP_REASON, u16, u32, type LoadedKernelObject } from './kload.js';
 
 const tag = `${process.pid % 100000}`;
 const NS = `bpfkit-xdp-${tag}`;
@@ -32,6 +34,7 @@ let udp: dgram.Socket | undefined;
 let tcp: net.Server | undefined;
 let obj: LoadedKernelObject | undefined;
 let ifindex = 0;
+let obj2: string | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -252,3 +255,100 @@ describe.skipIf(!isRootLinux)(`XDP end to end over veth (${isRootLinux ? 'root' 
     expect(() => attachProgram(o.prog('xdp_filter'), { kind: 'xdp', ifindex, ifname: VA, mode: 'turbo' as never })).toThrow(/mode must be/);
   });
 });
+
+/**
+ * The same port filter between two namespaces created here, driven by the CLI run inside the
+ * receiving namespace (`ip netns exec NS_A bpfkit attach|detach xdp ...`): pins are on bpffs,
+ * so the root namespace edits the pinned `ports` map and reads the pinned `counters` map.
+ */
+describe.skipIf(!isRootLinux)(`XDP between two namespaces through the CLI (${isRootLinux ? 'root' : SKIP_REASON})`, () => {
+  const NSA = `bpfkit-xdp-${tag}-a`;
+  const NSB = `bpfkit-xdp-${tag}-b`;
+  const A = `bkn${tag}a`;
+  const B = `bkn${tag}b`;
+  const NET2 = `10.203.${process.pid % 250}`;
+  const PORT = 9301;
+  // `ip netns exec` remounts /sys in a new mount namespace, hiding /sys/fs/bpf: pins go to a
+  // bpffs instance mounted here for this test, visible from both sides.
+  const PINS = `/tmp/bpfkit-xdp2-bpffs-${tag}`;
+  const CLI = [process.execPath, '--import', 'tsx', join(KPROGS, '..', 'run-cli.ts')];
+  let listener: ChildProcessWithoutNullStreams | undefined;
+  let heard = '';
+
+  const bpfkitIn = (ns: string | undefined, ...args: string[]) =>
+    ns ? runCmd('ip', ['netns', 'exec', ns, ...CLI, ...args], { timeoutMs: 60_000 }) : runCmd(CLI[0]!, [...CLI.slice(1), ...args], { timeoutMs: 60_000 });
+  const send = async (msg: string): Promise<void> => {
+    const r = await runCmd('ip', ['netns', 'exec', NSB, 'nc', '-u', '-w1', '-q1', `${NET2}.1`, String(PORT)], { input: msg, timeoutMs: 5000 });
+    expect(r.code, r.stderr).toBe(0);
+  };
+  const heardIt = async (msg: string, ms: number): Promise<boolean> => {
+    const end = Date.now() + ms;
+    while (!heard.includes(msg) && Date.now() < end) await sleep(25);
+    return heard.includes(msg);
+  };
+
+  beforeAll(async () => {
+    for (const ns of [NSA, NSB]) await ipQuiet('netns', 'del', ns);
+    await ip('netns', 'add', NSA);
+    await ip('netns', 'add', NSB);
+    await ip('link', 'add', A, 'netns', NSA, 'type', 'veth', 'peer', 'name', B, 'netns', NSB);
+    await ip('-n', NSA, 'addr', 'add', `${NET2}.1/24`, 'dev', A);
+    await ip('-n', NSB, 'addr', 'add', `${NET2}.2/24`, 'dev', B);
+    await ip('-n', NSA, 'link', 'set', A, 'up');
+    await ip('-n', NSB, 'link', 'set', B, 'up');
+    mkdirSync(PINS, { recursive: true });
+    await execFileP('mount', ['-t', 'bpf', 'bpf', PINS], { timeout: 10_000 });
+    listener = spawn('ip', ['netns', 'exec', NSA, existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', '-u', '-c',
+      `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('${NET2}.1',${PORT}))\nprint('ready',flush=True)\nwhile True: print(s.recv(100).decode(),flush=True)\n`]);
+    listener.stdout.on('data', (d: Buffer) => (heard += d.toString()));
+    expect(await heardIt('ready', 10_000)).toBe(true);
+  });
+
+  afterAll(async () => {
+    if (listener?.pid !== undefined && listener.exitCode === null) process.kill(listener.pid, 'SIGKILL');
+    rmSync(`${PINS}/link`, { force: true });
+    rmSync(`${PINS}/maps`, { recursive: true, force: true });
+    try {
+      await execFileP('umount', [PINS], { timeout: 10_000 });
+    } catch {
+      /* not mounted */
+    }
+    rmSync(PINS, { recursive: true, force: true });
+    for (const ns of [NSA, NSB]) await ipQuiet('netns', 'del', ns);
+  });
+
+  test('attach in NS_A, drop by map from the root namespace, count, detach in NS_A restores traffic', async () => {
+    const obj = obj2 ?? (obj2 = (await loadKernelObject('kfilter')).path);
+    const at = await bpfkitIn(NSA, 'attach', 'xdp', obj, '--program', 'xdp_filter', '--dev', A, '--pin', `${PINS}/link`, '--pin-maps', `${PINS}/maps`, '--json');
+    expect(at.code, at.stderr + at.stdout).toBe(0);
+    const info = JSON.parse(at.stdout);
+    expect(info.maps.ports).toBe(`${PINS}/maps/ports`);
+    expect(await ip('-n', NSA, '-d', 'link', 'show', 'dev', A)).toMatch(new RegExp(`prog/xdp id ${info.programId}`));
+
+    await send('ns-pass');
+    expect(await heardIt('ns-pass', 2000)).toBe(true);
+    const key = Buffer.alloc(2);
+    key.writeUInt16LE(PORT);
+    const up = await bpfkitIn(undefined, 'map', 'update', `${PINS}/maps/ports`, key.toString('hex'), '01000000');
+    expect(up.code, up.stderr).toBe(0);
+    await send('ns-drop');
+    expect(await heardIt('ns-drop', 800)).toBe(false);
+    const dump = await bpfkitIn(undefined, 'map', 'dump', `${PINS}/maps/counters`, '--json');
+    const counters = JSON.parse(dump.stdout) as { key: string; value: string }[];
+    const n = (i: number): number => Number(Buffer.from(counters[i]!.value, 'hex').readBigUInt64LE(0));
+    expect(n(0)).toBeGreaterThanOrEqual(1);
+    expect(n(1)).toBe(1);
+
+    // The link lives in NS_A: detaching by device works there, not from the root namespace.
+    const wrongNs = await bpfkitIn(undefined, 'detach', 'xdp', '--dev', A);
+    expect(wrongNs.code).toBe(1);
+    const det = await bpfkitIn(NSA, 'detach', 'xdp', '--dev', A);
+    expect(det.code, det.stderr).toBe(0);
+    expect(det.stdout).toContain(`detached link ${info.linkId}`);
+    expect(await ip('-n', NSA, '-d', 'link', 'show', 'dev', A)).not.toMatch(/prog\/xdp/);
+    await send('ns-restored');
+    expect(await heardIt('ns-restored', 2000)).toBe(true);
+    rmSync(`${PINS}/link`, { force: true });
+  });
+});
+

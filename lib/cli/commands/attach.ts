@@ -12,8 +12,8 @@
  * Prints `attached NAME (prog id P) to xdp on IFACE: link id L, pinned at PATH` (or JSON
  * { program, programId, linkId, hook, dev, pin, maps }).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ArgumentError, BpfError } from '../../errors.js';
 import type { CommandIo } from '../main.js';
 import { parseOpts } from '../parse-opts.js';
@@ -23,6 +23,36 @@ export const DEFAULT_LINK_DIR = '/sys/fs/bpf/bpfkit/links';
 /** Where `attach` pins a link by default (and `detach --dev` looks). */
 export function defaultLinkPin(hook: 'xdp' | 'tc', dev: string, direction?: 'ingress' | 'egress'): string {
   return join(DEFAULT_LINK_DIR, hook === 'xdp' ? `xdp-${dev}` : `tc-${dev}-${direction ?? 'ingress'}`);
+}
+
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+/**
+ * Create `dir` (and its parents) one level at a time — Node's recursive mkdir spins forever on
+ * sysfs, which is what /sys/fs/bpf is inside `ip netns exec` — and check that it is on bpffs.
+ */
+function ensureBpffsDir(dir: string, op: string): void {
+  let cur = '';
+  for (const part of resolve(dir).split('/').filter(Boolean)) {
+    cur += `/${part}`;
+    if (existsSync(cur)) continue;
+    try {
+      mkdirSync(cur);
+    } catch (e) {
+      throw new BpfError('PIN_DIR', `${op}: cannot create ${cur}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e, hint: 'pins need a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)' });
+    }
+  }
+  let type = 0;
+  try {
+    type = Number(statfsSync(dir).type);
+  } catch {
+    type = 0;
+  }
+  if (type !== BPF_FS_MAGIC) {
+    throw new BpfError('NOT_BPFFS', `${op}: ${dir} is not on a bpf filesystem`, {
+      hint: 'mount -t bpf bpf /sys/fs/bpf; inside `ip netns exec`, /sys is remounted, so pin under a bpffs mounted elsewhere',
+    });
+  }
 }
 
 const USAGE = `usage: bpfkit attach xdp OBJ --program NAME --dev IFACE [--mode skb|native|offload]
@@ -65,13 +95,15 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     throw new BpfError('EEXIST', `attach ${hook} ${progName} to ${dev}: ${pin} already exists (something is attached; run bpfkit detach ${hook} --pin ${pin} first)`);
   }
 
+  const op = `attach ${hook} ${progName} to ${dev}`;
+  ensureBpffsDir(dirname(pin), op);
+  if (pinMaps) ensureBpffsDir(pinMaps, op);
   const { load } = await import('../../index.js');
   const obj = await load(objPath, { backend: 'kernel' });
   try {
     const prog = obj.program(progName);
     const link = hook === 'xdp' ? prog.attachXdp(dev, mode ? { mode: mode as 'skb' | 'native' | 'offload' } : {}) : prog.attachTc(dev, dir);
     try {
-      mkdirSync(dirname(pin), { recursive: true });
       link.pin(pin);
     } catch (e) {
       link.detach();
@@ -79,7 +111,6 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     }
     const maps: Record<string, string> = {};
     if (pinMaps) {
-      mkdirSync(pinMaps, { recursive: true });
       for (const [name, m] of Object.entries(obj.maps)) {
         const p = join(pinMaps, name.replace(/\//g, '_'));
         m.pin(p);
