@@ -143,6 +143,21 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(loaded.length).toBeGreaterThanOrEqual(progs.length);
   });
 
+  test('every program in test/progs loads through the public API (load(path, { backend: "kernel" }))', async () => {
+    const { load } = await import('../../lib/index.js');
+    for (const p of await allProgs()) {
+      const obj = await load(p.path, { backend: 'kernel', pinRoot: dir });
+      try {
+        expect(obj.backend.kind, p.name).toBe('kernel');
+        const names = Object.keys(obj.programs);
+        expect(names.length, p.name).toBeGreaterThan(0);
+        for (const n of names) expect(obj.programs[n]!.id, `${p.name}/${n}`).toBeGreaterThan(0);
+      } finally {
+        obj.close();
+      }
+    }
+  });
+
   test('func_info and line_info reach the kernel (bpftool prog dump xlated shows prototypes and C lines)', async () => {
     const obj = loadObjectFile(await compileProg('subprogs'));
     cleanup.push(obj);
