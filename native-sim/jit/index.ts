@@ -20,7 +20,7 @@
  */
 import {
   FUNC_TAG, HI, LO, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_LIMIT, REGION_TAG, STACK_SIZE, TAIL_CALL_ID,
-  analyze, atomicSlow, budgetFault, callxFault, depthFault, ldAbsSlow, loadSlow, makeFault, storeSlow,
+  DEAD_REGION, analyze, atomicSlow, budgetFault, callxFault, depthFault, ldAbsSlow, loadSlow, makeFault, storeSlow,
   type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
 } from '../engine.js';
 import { CodeBuilder } from './builder.js';
@@ -44,6 +44,7 @@ const RT = {
   loadSlow, storeSlow, atomicSlow, ldAbsSlow, budgetFault, depthFault, callxFault, callStackOf,
   mul64, udiv64, umod64, sdiv64, smod64, shift64, bswap32,
   EMPTY_VIEW: new DataView(new ArrayBuffer(0)),
+  DEAD: DEAD_REGION,
   badPc(vm: Vm, pc: number): never {
     throw makeFault(vm, pc, `jump to slot ${pc}, which is not the start of a basic block`);
   },
@@ -82,24 +83,86 @@ class JitProgram implements CompiledProgram {
 }
 
 /** Most nested labeled blocks in straight-line mode (JS parsers recurse per nesting level). */
-const MAX_DAG_TARGETS = 200;
+const MAX_DAG_LABELS = 200;
 
-/** True when the program can run as straight-line labeled blocks: no back edges, no calls. */
-function isDag(A: Analysis): boolean {
-  const targets = new Set<number>();
-  for (let pc = 0; pc < A.n; pc++) {
-    if (!A.inner[pc] && A.target[pc]! >= 0) targets.add(A.target[pc]!);
+/** Straight-line layout of a loop-free program: blocks in an order where every edge goes forward. */
+interface DagLayout {
+  /** Block start slots in emission order. */
+  order: number[];
+  /** Block starts that need a label (targets of breaks). */
+  labels: Set<number>;
+  /** For each block start: the block its last instruction falls through to, or -1. */
+  fallthrough: Map<number, number>;
+}
+
+/**
+ * A layout for straight-line code when the control-flow graph is acyclic (in any slot order:
+ * clang often places a shared tail before its users) and has no calls; undefined otherwise.
+ */
+function dagLayout(A: Analysis): DagLayout | undefined {
+  const n = A.n;
+  const starts: number[] = [];
+  for (let pc = 0; pc < n; pc++) if (A.leader[pc] && !A.inner[pc]) starts.push(pc);
+  const index = new Map<number, number>();
+  starts.forEach((s, i) => index.set(s, i));
+  const succ: number[][] = [];
+  const lastSlot: number[] = [];
+  const fall = new Map<number, number>();
+  for (let i = 0; i < starts.length; i++) {
+    const first = starts[i]!;
+    const stop = i + 1 < starts.length ? starts[i + 1]! : n;
+    let last = first;
+    for (let pc = first; pc < stop; pc++) if (!A.inner[pc]) last = pc;
+    lastSlot.push(last);
+    if (first > 0 && A.funcStart[first]) return undefined;
+    const code = A.code[last]!;
+    const cls = code & 7;
+    const out: number[] = [];
+    let falls = true;
+    if (cls === 5 || cls === 6) {
+      const op = code & 0xf0;
+      if (code === 0x8d || (code === 0x85 && A.src[last] === 1)) return undefined;
+      if (op === 0x90) falls = false;
+      else if (op === 0x00) {
+        out.push(A.target[last]!);
+        falls = false;
+      } else if (op !== 0x80) out.push(A.target[last]!);
+    }
+    if (falls && stop < n) {
+      out.push(stop);
+      fall.set(first, stop);
+    }
+    succ.push(out.map((t) => index.get(t)!));
   }
-  if (targets.size > MAX_DAG_TARGETS) return false;
-  for (let pc = 0; pc < A.n; pc++) {
-    if (A.inner[pc]) continue;
-    if (pc > 0 && A.funcStart[pc]) return false;
-    const c = A.code[pc]!;
-    if (c === 0x8d || (c === 0x85 && A.src[pc] === 1)) return false;
-    const t = A.target[pc]!;
-    if (t >= 0 && t <= pc) return false;
+  // Kahn's algorithm, taking the lowest slot among ready blocks (keeps slot order when possible).
+  const indeg = new Int32Array(starts.length);
+  for (const o of succ) for (const t of o) indeg[t]!++;
+  const ready: number[] = [];
+  for (let i = 0; i < starts.length; i++) if (indeg[i] === 0) ready.push(i);
+  const order: number[] = [];
+  while (ready.length) {
+    let k = 0;
+    for (let j = 1; j < ready.length; j++) if (ready[j]! < ready[k]!) k = j;
+    const i = ready.splice(k, 1)[0]!;
+    order.push(starts[i]!);
+    for (const t of succ[i]!) if (--indeg[t]! === 0) ready.push(t);
   }
-  return true;
+  if (order.length !== starts.length || order[0] !== 0) return undefined; // a cycle (loop)
+  const labels = new Set<number>();
+  for (let k = 0; k < order.length; k++) {
+    const i = index.get(order[k]!)!;
+    const next = order[k + 1];
+    const f = fall.get(order[k]!);
+    for (const t of succ[i]!) {
+      const ts = starts[t]!;
+      // jump targets are always reached by `break`; a fallthrough only when not emitted next
+      if (ts !== f || ts !== next) labels.add(ts);
+    }
+    const last = lastSlot[i]!;
+    if (A.target[last]! >= 0) labels.add(A.target[last]!);
+  }
+  if (labels.size > MAX_DAG_LABELS) return undefined;
+  return { order, labels, fallthrough: fall };
 }
 
 function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuilder {
@@ -108,20 +171,22 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
   b.param('RT', RT);
   b.param('F', A.funcStart);
   const facts = hiFacts(A);
-  if (isDag(A)) {
+  const layout = dagLayout(A);
+  if (layout !== undefined) {
     // Two versions: straight-line labeled blocks without budget checks when the budget covers
     // every instruction of the program (no path is longer), else the checked dispatch loop.
-    emitFunction(b, A, helpers, facts, false, 'slow');
-    emitFunction(b, A, helpers, facts, true, 'run');
+    emitFunction(b, A, helpers, facts, undefined, 'slow');
+    emitFunction(b, A, helpers, facts, layout, 'run');
   } else {
-    emitFunction(b, A, helpers, facts, false, 'run');
+    emitFunction(b, A, helpers, facts, undefined, 'run');
   }
   b.line('return run;');
   return b;
 }
 
-function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: HiFacts, dag: boolean, name: string): void {
+function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: HiFacts, layout: DagLayout | undefined, name: string): void {
   const n = A.n;
+  const dag = layout !== undefined;
   let usesCalls = false;
   let usesMayGoto = false;
   let usesHelpers = false;
@@ -158,21 +223,35 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   regInit.push(`r10l = ${STACK_SIZE}`, used[10] ? `r10h = ${TAG} | vm.stack[vm.depth].id` : 'r10h = 0');
   b.line(`let ${regInit.join(', ')};`);
   b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
-  b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW;`);
+  b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW, cR = RT.DEAD, cK = null;`);
   if (usesCalls) b.line(`const base = vm.depth;`);
   if (usesCalls) b.line(`const CS = RT.callStackOf(vm);`);
   if (usesMayGoto) b.line(`vm.mayGoto[vm.depth] = ${MAY_GOTO_LIMIT};`);
-  const targets: number[] = [];
-  if (dag) {
-    const seen = new Set<number>();
-    for (let pc = 0; pc < n; pc++) if (!A.inner[pc] && A.target[pc]! >= 0) seen.add(A.target[pc]!);
-    targets.push(...[...seen].sort((x, y) => y - x));
-    for (const t of targets) {
+  // Straight-line mode: open one labeled block per break target, outermost = emitted last.
+  const isTarget = new Set<number>();
+  if (layout !== undefined) {
+    const pos = new Map<number, number>();
+    layout.order.forEach((st, k) => pos.set(st, k));
+    const sorted = [...layout.labels].sort((x, y) => pos.get(y)! - pos.get(x)!);
+    for (const t of sorted) {
+      isTarget.add(t);
       b.line(`L${t}: {`);
       b.indent();
     }
   }
-  const isTarget = new Set(targets);
+  const blockOf = (pc: number): number => {
+    let p = pc;
+    while (p > 0 && !A.leader[p]) p--;
+    return p;
+  };
+  // Slots in emission order: blocks in layout order (or slot order for the dispatch loop).
+  const slots: number[] = [];
+  if (layout !== undefined) {
+    for (const st of layout.order) {
+      slots.push(st);
+      for (let pc = st + 1; pc < n && !A.leader[pc]; pc++) slots.push(pc);
+    }
+  } else for (let pc = 0; pc < n; pc++) slots.push(pc);
 
   const exitSeq = (): void => {
     if (usesCalls) {
@@ -207,10 +286,11 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   const lookup = (h: string): void => {
     b.line(
       `if (${h} !== cH) { cH = ${h}; t = (${h} ^ ${TAG}) >>> 0; ` +
-        `if (t < M.length) { R = M[t]; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; } else { cS = 0; cE = -1; wS = 0; wE = -1; } }`,
+        `if (t < M.length) { R = M[t]; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } ` +
+        `else { cS = 0; cE = -1; wS = 0; wE = -1; cK = null; } }`,
     );
   };
-  const invalidate = 'cH = 0; cS = 0; cE = -1; wS = 0; wE = -1;';
+  const invalidate = 'cH = 0; cS = 0; cE = -1; wS = 0; wE = -1; cK = null;';
 
   const emitLoad = (pc: number, dst: number, hExpr: string, size: number, sx: boolean): void => {
     let fast: string;
@@ -222,6 +302,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
     }
     lookup(hExpr);
     b.line(`if (a >= cS && a + ${size} <= cE) { ${fast.replace(/R\.view/g, 'cV')} }`);
+    // context regions: the region's hook first (as the slow path does), without the round trip
+    b.line(`else if (cK !== null && a >= cR.start && a + ${size} <= cR.end && cK.load(cR, a, ${size}, T)) { ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
     b.line(`else { RT.loadSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${sx}); ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
   };
 
@@ -244,11 +326,16 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
     b.line('switch (pc) {');
     b.indent();
   }
-  for (let pc = 0; pc < n; pc++) {
+  for (let si = 0; si < slots.length; si++) {
+    const pc = slots[si]!;
     if (A.inner[pc]) continue;
     if (A.leader[pc]) {
       const len = A.blockLen[pc]!;
       if (dag) {
+        // The previous block falls through to a block that is not emitted next: jump there.
+        const prevStart = si > 0 ? blockOf(slots[si - 1]!) : -1;
+        const f = prevStart >= 0 ? layout!.fallthrough.get(prevStart) : undefined;
+        if (f !== undefined && f !== pc) b.line(`break L${f};`);
         if (isTarget.has(pc)) {
           b.dedent();
           b.line(`} // L${pc}`);
