@@ -35,6 +35,25 @@
  * block the run stops with EmulatorFault code INSN_LIMIT naming the block's first instruction.
  * So a completed run has consumed exactly the number of instructions it executed, and both
  * engines fail at the same instruction.
+ *
+ * ## Errors
+ * Everything is an `EmulatorFault` (lib/errors.ts) naming the program, the instruction slot and,
+ * with line info, the C source line; `code` says what happened:
+ * - at compile (`analyze`, both engines): `INVALID_PROGRAM` (bad opcode/register/encoding, jump
+ *   or call out of range or into an ld_imm64, falling off the end, unresolved map reference),
+ *   `UNKNOWN_HELPER` (helper id not in the table, kfunc call);
+ * - at run time: `EMULATOR_FAULT` (memory access outside a region / without permission, with
+ *   `address` and `region`; bad callx or callback target), `INSN_LIMIT` (budget exhausted),
+ *   `CALL_DEPTH` (more than 8 frames).
+ *
+ * ## Frames, calls, tail calls
+ * Frame d uses stack region `vm.stack[d]` (512 bytes, r10 = its end). A bpf-to-bpf call or callx
+ * saves r6..r10, moves to frame d+1 and restores them on exit (r0 = the callee's result, r1..r5 as
+ * the callee left them); more than MAX_FRAMES frames → CALL_DEPTH. bpf_tail_call (id 12) asks
+ * `vm.tailCallHook`; when it returns a program (at most MAX_TAIL_CALLS times per run), that
+ * program runs in the current frame with the same r1 and its r0 becomes the current function's
+ * return value; otherwise execution continues after the call with r0 unchanged, as in the kernel.
+ * may_goto counts down from MAY_GOTO_LIMIT per function invocation.
  */
 import { EmulatorFault, type SourceLocation } from '../lib/errors.js';
 import { HELPER_NAMES, invalidReason } from '../lib/isa/index.js';
