@@ -11,13 +11,39 @@ const MAX_CHAIN = 64;
  * The ELF/BTF reader owns the parsing (`parse.ts`) and the helper methods below.
  */
 export class Btf {
-  private byName: Map<string, number[]> | undefined;
+  // ES private fields: caches and the lazy blob stay out of equality checks and copies.
+  #byName: Map<string, number[]> | undefined;
+  #raw: Uint8Array;
+  #rawFactory: (() => Uint8Array) | undefined;
 
   constructor(
-    readonly raw: Uint8Array,
+    raw: Uint8Array,
     readonly types: BtfType[],
     readonly strings: Uint8Array,
-  ) {}
+  ) {
+    this.#raw = raw;
+    // An own, enumerable accessor so that copies and JSON of a spec still carry the blob.
+    Object.defineProperty(this, 'raw', { enumerable: true, configurable: true, get: () => this.rawBlob() });
+  }
+
+  /** The BTF blob (with any fix-ups applied), as BPF_BTF_LOAD wants it. */
+  declare readonly raw: Uint8Array;
+
+  private rawBlob(): Uint8Array {
+    if (this.#rawFactory) {
+      this.#raw = this.#rawFactory();
+      this.#rawFactory = undefined;
+    }
+    return this.#raw;
+  }
+
+  /**
+   * Let `raw` be computed on first read (the fix-ups use this to avoid copying the blob when
+   * nobody loads it). @internal
+   */
+  setRawFactory(f: () => Uint8Array): void {
+    this.#rawFactory = f;
+  }
 
   /** The type with this id, or undefined if out of range. */
   typeById(id: number): BtfType | undefined {
@@ -85,7 +111,7 @@ export class Btf {
 
   /** Ids of all types with this name (in id order), optionally of one kind. */
   findByName(name: string, kind?: BtfKind): number[] {
-    if (!this.byName) {
+    if (!this.#byName) {
       const m = new Map<string, number[]>();
       for (let i = 1; i < this.types.length; i++) {
         const n = this.types[i]!.name;
@@ -94,9 +120,9 @@ export class Btf {
         if (l) l.push(i);
         else m.set(n, [i]);
       }
-      this.byName = m;
+      this.#byName = m;
     }
-    const ids = this.byName.get(name) ?? [];
+    const ids = this.#byName.get(name) ?? [];
     return kind === undefined ? ids.slice() : ids.filter((i) => this.types[i]!.kind === kind);
   }
 
@@ -108,6 +134,6 @@ export class Btf {
 
   /** Drop name caches after the type list was changed by a fix-up. */
   invalidate(): void {
-    this.byName = undefined;
+    this.#byName = undefined;
   }
 }

@@ -20,8 +20,8 @@ export interface DataSymbol {
 }
 
 export interface BtfFixupInput {
-  /** ELF section sizes by name. */
-  sectionSizes: Map<string, number>;
+  /** ELF section size by name (undefined if there is no such section). */
+  sectionSizes: (name: string) => number | undefined;
   /** Global (and weak) STT_OBJECT symbols by name. */
   symbols: Map<string, DataSymbol>;
 }
@@ -30,13 +30,16 @@ const enum VarLinkage { Static = 0, GlobalAllocated = 1, GlobalExtern = 2 }
 const enum FuncLinkage { Static = 0, Global = 1, Extern = 2 }
 
 /**
- * Apply the fix-ups to `btf` (whose `raw` is a private copy made by the parser) and return the
+ * Apply the fix-ups to `btf` (never modifying the bytes it was parsed from) and return the
  * BTF to keep: the same instance when only in-place edits were needed, or a re-parsed one when
  * types or strings had to be appended.
  */
 export function fixupBtf(btf: Btf, layout: BtfLayout, input: BtfFixupInput, ctx: BtfParseContext): Btf {
   const raw = btf.raw;
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  // Patches to the type records as [offset, u32 value] pairs, applied to a copy of the raw
+  // blob only when someone reads `raw` (usually just the kernel backend, once).
+  const patches: number[] = [];
+  const dv = { setUint32: (off: number, v: number, _le: true): void => void patches.push(off, v >>> 0) };
   const types = btf.types;
   const newStrings: string[] = [];
   let strTail = layout.strLen;
@@ -145,7 +148,7 @@ export function fixupBtf(btf: Btf, layout: BtfLayout, input: BtfFixupInput, ctx:
       }
       t.size = off;
     } else {
-      const secSize = input.sectionSizes.get(t.name);
+      const secSize = input.sectionSizes(t.name);
       if (t.size === 0) {
         if (secSize === undefined || secSize === 0) fail(`DATASEC ${t.name} has no matching ELF section to take its size from`, id);
         t.size = secSize!;
@@ -177,23 +180,31 @@ export function fixupBtf(btf: Btf, layout: BtfLayout, input: BtfFixupInput, ctx:
     }
   }
 
+  const patched = (): Uint8Array => {
+    const r = raw.slice();
+    const d = new DataView(r.buffer, r.byteOffset, r.byteLength);
+    for (let i = 0; i < patches.length; i += 2) d.setUint32(patches[i]!, patches[i + 1]!, true);
+    return r;
+  };
   if (!newTypes.length && !newStrings.length) {
     btf.invalidate();
+    btf.setRawFactory(patched);
     return btf;
   }
   // Rebuild: header | types | appended types | strings | appended strings, and parse again.
+  const base = patched();
   const addTypes = newTypes.reduce((n, r) => n + r.length, 0);
   const addStr = strTail - layout.strLen;
   const out = new Uint8Array(layout.hdrLen + layout.typeLen + addTypes + strTail);
-  out.set(raw.subarray(0, layout.hdrLen), 0);
+  out.set(base.subarray(0, layout.hdrLen), 0);
   let p = layout.hdrLen;
-  out.set(raw.subarray(layout.typeOff, layout.typeOff + layout.typeLen), p);
+  out.set(base.subarray(layout.typeOff, layout.typeOff + layout.typeLen), p);
   p += layout.typeLen;
   for (const r of newTypes) {
     out.set(r, p);
     p += r.length;
   }
-  out.set(raw.subarray(layout.strOff, layout.strOff + layout.strLen), p);
+  out.set(base.subarray(layout.strOff, layout.strOff + layout.strLen), p);
   let sp = p + layout.strLen;
   const enc = new TextEncoder();
   for (const s of newStrings) {

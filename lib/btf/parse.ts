@@ -22,51 +22,56 @@ export interface BtfLayout {
   strOff: number;
   strLen: number;
   /** recordOffset[id] = absolute offset in raw of type `id`'s record (0 for void). */
-  recordOffset: Uint32Array;
+  recordOffset: number[];
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+function short(ctx: BtfParseContext, rec: number, id: number, kind: number, n: number): never {
+  fail(ctx, rec, `type ${id} (kind ${kind}) record extends past the type section (needs ${n} more bytes)`);
+}
 
 function fail(ctx: BtfParseContext, offset: number, msg: string): never {
   throw new ElfError(`parse BTF: ${msg}`, { file: ctx.file, section: ctx.section ?? '.BTF', offset });
 }
 
-/** String reader with a cache keyed by offset (names repeat a lot in BTF). */
+/** Latin-1/UTF-8 decoding straight from the bytes (Node's Buffer), else TextDecoder. */
+type Latin1View = { toString(enc: 'latin1' | 'utf8', start: number, end: number): string };
+const NodeBuffer = (globalThis as { Buffer?: { from(ab: ArrayBufferLike, off: number, len: number): Latin1View } }).Buffer;
+
+/** NUL-terminated strings of a string section, decoded without intermediate copies. */
 class StrTab {
-  private cache = new Map<number, string>();
-  constructor(readonly bytes: Uint8Array, private readonly ctx: BtfParseContext, private readonly base: number) {}
+  private readonly view: Latin1View | undefined;
+  constructor(readonly bytes: Uint8Array, private readonly ctx: BtfParseContext, private readonly base: number) {
+    this.view = NodeBuffer ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+  }
   get(off: number, where: number): string {
     if (off === 0) return '';
-    const c = this.cache.get(off);
-    if (c !== undefined) return c;
     const b = this.bytes;
     if (off >= b.length) fail(this.ctx, where, `string offset ${off} is outside the string section (${b.length} bytes)`);
     let end = off;
     let ascii = true;
-    while (end < b.length) {
+    for (; end < b.length; end++) {
       const ch = b[end]!;
       if (ch === 0) break;
       if (ch >= 0x80) ascii = false;
-      end++;
     }
     if (end === b.length) fail(this.ctx, this.base + off, `string at offset ${off} is not NUL-terminated`);
-    let s: string;
-    if (ascii && end - off < 64) {
-      s = '';
-      for (let i = off; i < end; i++) s += String.fromCharCode(b[i]!);
-    } else s = utf8.decode(b.subarray(off, end));
-    this.cache.set(off, s);
-    return s;
+    if (this.view) return this.view.toString(ascii ? 'latin1' : 'utf8', off, end);
+    return utf8.decode(b.subarray(off, end));
   }
 }
 
-/** Parse a .BTF section. The returned `Btf.raw` is a copy of `data` (callers may fix it up). */
+/**
+ * Parse a .BTF section. The returned `Btf` keeps views into `data` (no copy): do not modify
+ * `data` while the Btf is in use.
+ */
 export function parseBtf(data: Uint8Array, ctx: BtfParseContext = {}): Btf {
   return parseBtfLayout(data, ctx).btf;
 }
 
 export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { btf: Btf; layout: BtfLayout } {
-  const raw = data.slice();
+  const raw = data;
   const len = raw.length;
   if (len < HDR_LEN) fail(ctx, 0, `section is ${len} bytes, too small for the BTF header`);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -108,13 +113,10 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
     const kind = (info >>> 24) & 0x1f;
     const kflag = (info >>> 31) !== 0;
     const name = st.get(nameOff, rec);
-    const need = (n: number): void => {
-      if (end - p < n) fail(ctx, rec, `type ${id} (kind ${kind}) record extends past the type section (needs ${n} more bytes)`);
-    };
     let t: BtfType;
     switch (kind) {
       case BtfKind.Int: {
-        need(4);
+        if (end - p < 4) short(ctx, rec, id, kind, 4);
         const v = dv.getUint32(p, true);
         p += 4;
         const enc = (v >>> 24) & 0xf;
@@ -128,13 +130,13 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
         t = { kind, id, name, type: sizeOrType } as BtfType;
         break;
       case BtfKind.Array: {
-        need(12);
+        if (end - p < 12) short(ctx, rec, id, kind, 12);
         t = { kind, id, name, elemType: dv.getUint32(p, true), indexType: dv.getUint32(p + 4, true), nelems: dv.getUint32(p + 8, true) };
         p += 12;
         break;
       }
       case BtfKind.Struct: case BtfKind.Union: {
-        need(12 * vlen);
+        if (end - p < 12 * vlen) short(ctx, rec, id, kind, 12 * vlen);
         const members: BtfMember[] = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           const mo = dv.getUint32(p + 8, true);
@@ -150,7 +152,7 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
         break;
       }
       case BtfKind.Enum: {
-        need(8 * vlen);
+        if (end - p < 8 * vlen) short(ctx, rec, id, kind, 8 * vlen);
         const values = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           const v = kflag ? dv.getInt32(p + 4, true) : dv.getUint32(p + 4, true);
@@ -161,7 +163,7 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
         break;
       }
       case BtfKind.Enum64: {
-        need(12 * vlen);
+        if (end - p < 12 * vlen) short(ctx, rec, id, kind, 12 * vlen);
         const values = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           const lo = BigInt(dv.getUint32(p + 4, true));
@@ -181,7 +183,7 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
         t = { kind, id, name, type: sizeOrType, linkage: vlen };
         break;
       case BtfKind.FuncProto: {
-        need(8 * vlen);
+        if (end - p < 8 * vlen) short(ctx, rec, id, kind, 8 * vlen);
         const params = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           params[i] = { name: st.get(dv.getUint32(p, true), p), type: dv.getUint32(p + 4, true) };
@@ -191,13 +193,13 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
         break;
       }
       case BtfKind.Var: {
-        need(4);
+        if (end - p < 4) short(ctx, rec, id, kind, 4);
         t = { kind, id, name, type: sizeOrType, linkage: dv.getUint32(p, true) };
         p += 4;
         break;
       }
       case BtfKind.Datasec: {
-        need(12 * vlen);
+        if (end - p < 12 * vlen) short(ctx, rec, id, kind, 12 * vlen);
         const vars = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           vars[i] = { type: dv.getUint32(p, true), offset: dv.getUint32(p + 4, true), size: dv.getUint32(p + 8, true) };
@@ -210,7 +212,7 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
         t = { kind, id, name, size: sizeOrType };
         break;
       case BtfKind.DeclTag: {
-        need(4);
+        if (end - p < 4) short(ctx, rec, id, kind, 4);
         t = { kind, id, name, type: sizeOrType, componentIdx: dv.getInt32(p, true) };
         p += 4;
         break;
@@ -253,7 +255,7 @@ export function parseBtfLayout(data: Uint8Array, ctx: BtfParseContext = {}): { b
     }
   }
 
-  const layout: BtfLayout = { hdrLen, typeOff, typeLen, strOff, strLen, recordOffset: Uint32Array.from(offsets) };
+  const layout: BtfLayout = { hdrLen, typeOff, typeLen, strOff, strLen, recordOffset: offsets };
   return { btf: new Btf(raw, types, strings), layout };
 }
 

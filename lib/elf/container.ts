@@ -92,9 +92,11 @@ const MACHINE_NAMES: Record<number, string> = {
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+export type Latin1View = { toString(enc: 'latin1' | 'utf8', start: number, end: number): string };
+const NodeBuffer = (globalThis as { Buffer?: { from(ab: ArrayBufferLike, off: number, len: number): Latin1View } }).Buffer;
 
 /** NUL-terminated string at `off` in `tab`; out-of-range offsets give an ElfError. */
-export function cString(tab: Uint8Array, off: number, what: () => string): string {
+export function cString(tab: Uint8Array, off: number, what: () => string, view?: Latin1View): string {
   if (off >= tab.length) {
     if (off === 0) return '';
     throw new ElfError(`${what()}: string offset ${off} is outside the string table (${tab.length} bytes)`);
@@ -108,11 +110,8 @@ export function cString(tab: Uint8Array, off: number, what: () => string): strin
     end++;
   }
   if (end === tab.length) throw new ElfError(`${what()}: string at offset ${off} is not NUL-terminated`);
-  if (ascii && end - off < 64) {
-    let s = '';
-    for (let i = off; i < end; i++) s += String.fromCharCode(tab[i]!);
-    return s;
-  }
+  const v = view ?? (NodeBuffer ? NodeBuffer.from(tab.buffer, tab.byteOffset, tab.byteLength) : undefined);
+  if (v) return v.toString(ascii ? 'latin1' : 'utf8', off, end);
   return utf8.decode(tab.subarray(off, end));
 }
 
@@ -183,12 +182,12 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
     throw new ElfError(`read ELF: section name table (section ${shstrndx}) at 0x${strOff.toString(16)}+${strSize} extends past end of file`, { file, offset: strHdr });
   }
   const shstrtab = bytes.subarray(strOff, strOff + strSize);
+  const shstrView = NodeBuffer?.from(shstrtab.buffer, shstrtab.byteOffset, shstrtab.byteLength);
 
-  const byName = new Map<string, ElfSection>();
   for (let i = 0; i < shnum; i++) {
     const h = shoff + i * 64;
     const nameOff = dv.getUint32(h, true);
-    const name = i === 0 ? '' : cString(shstrtab, nameOff, () => `${file}: read ELF: section ${i} name`);
+    const name = i === 0 ? '' : cString(shstrtab, nameOff, () => `${file}: read ELF: section ${i} name`, shstrView);
     const type = dv.getUint32(h + 4, true);
     const flags = u64(dv, h + 8);
     const offset = u64(dv, h + 24);
@@ -212,7 +211,6 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
     }
     const s: ElfSection = { name, index: i, type, flags, offset, size, link, info, addralign, entsize, data: view };
     sections[i] = s;
-    if (i !== 0 && !byName.has(name)) byName.set(name, s);
   }
 
   // Symbol table (a BPF object has exactly one SHT_SYMTAB).
@@ -234,6 +232,7 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
       throw new ElfError(`read ELF: symbol table links to section ${symtab.link} which is not a string table`, { file, section: symtab.name });
     }
     const strtab = strtabSec.data;
+    const strView = NodeBuffer?.from(strtab.buffer, strtab.byteOffset, strtab.byteLength);
     const n = symtab.size / 24;
     const base = symtab.offset;
     for (let i = 0; i < n; i++) {
@@ -244,7 +243,7 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
       const shndx = dv.getUint16(o + 6, true);
       const value = u64(dv, o + 8);
       const size = u64(dv, o + 16);
-      const name = nameOff === 0 ? '' : cString(strtab, nameOff, () => `${file}: section ${symtab!.name}: symbol ${i} name`);
+      const name = nameOff === 0 ? '' : cString(strtab, nameOff, () => `${file}: section ${symtab!.name}: symbol ${i} name`, strView);
       if (shndx !== 0 && shndx < 0xff00 && shndx >= shnum) {
         throw new ElfError(`read ELF: symbol ${name || i} refers to section ${shndx}, out of range (${shnum} sections)`, { file, section: symtab.name, offset: o });
       }
@@ -294,6 +293,10 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
     symbols,
     relocations,
     relocationSections,
-    sectionByName: (name: string) => byName.get(name),
+    sectionByName: (name: string) => {
+      // Linear: a loader asks for a handful of names, cheaper than building a map per object.
+      for (let i = 1; i < sections.length; i++) if (sections[i]!.name === name) return sections[i];
+      return undefined;
+    },
   };
 }

@@ -185,8 +185,7 @@ class ObjectParser {
     const sec = this.elf.sectionByName('.BTF');
     if (!sec) return;
     const { btf, layout } = parseBtfLayout(sec.data, { file: this.file, section: '.BTF' });
-    const sectionSizes = new Map<string, number>();
-    for (const s of this.elf.sections) if (s.index && !sectionSizes.has(s.name)) sectionSizes.set(s.name, s.size);
+    const sectionSizes = (name: string): number | undefined => this.elf.sectionByName(name)?.size;
     const symbols = new Map<string, DataSymbol>();
     for (const sym of this.elf.symbols) {
       if (sym.type !== SymbolType.Object || sym.bind === SymbolBind.Local) continue;
@@ -764,58 +763,50 @@ class ObjectParser {
    */
   private program(entry: Func): ProgramSpec {
     const info = programInfoForSection(entry.section.sec.name);
-    const spec = {
-      name: entry.name,
-      section: entry.section.sec.name,
-      type: info.type,
-      flags: info.flags,
-      sleepable: info.sleepable,
-      license: this.license,
-      kernelVersion: this.kernelVersion,
-    } as ProgramSpec;
+    const spec = lazyProgram(entry.name, entry.section.sec.name, info.type, info.flags, info.sleepable, this.license, this.kernelVersion, () => this.link(entry));
     if (info.attachType) spec.attachType = info.attachType;
     if (info.attachTo) spec.attachTo = info.attachTo;
-    defineLinked(spec, () => this.link(entry));
     return spec;
   }
 }
 
-type Linked = Pick<ProgramSpec, (typeof LINKED_KEYS)[number]>;
+type Linked = Pick<ProgramSpec, 'instructions' | 'subprograms' | 'functionStarts' | 'mapReferences' | 'externReferences' | 'funcInfo' | 'lineInfo' | 'coreRelocs'>;
 
-const LINKED_KEYS = [
-  'instructions', 'subprograms', 'functionStarts', 'mapReferences', 'externReferences', 'funcInfo', 'lineInfo', 'coreRelocs',
-] as const;
-
-const pending = new WeakMap<ProgramSpec, () => Linked>();
-
-function materialize(spec: ProgramSpec): void {
-  const compute = pending.get(spec);
-  if (!compute) return;
-  const linked = compute();
-  pending.delete(spec);
-  for (const k of LINKED_KEYS) {
-    if (Object.getOwnPropertyDescriptor(spec, k)?.get) Object.defineProperty(spec, k, { value: linked[k], writable: true, enumerable: true, configurable: true });
-  }
+/** Replace a lazy accessor by a plain data property (on assignment). */
+function own(o: object, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
 }
 
-/** Shared accessors (no per-program closures): read → link once; write → plain data property. */
-const LINKED_DESCRIPTORS: PropertyDescriptorMap = Object.fromEntries(
-  LINKED_KEYS.map((k) => [k, {
-    enumerable: true,
-    configurable: true,
-    get(this: ProgramSpec): unknown {
-      materialize(this);
-      return this[k];
-    },
-    set(this: ProgramSpec, v: unknown): void {
-      Object.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
-    },
-  }]),
-);
-
-function defineLinked(spec: ProgramSpec, compute: () => Linked): void {
-  pending.set(spec, compute);
-  Object.defineProperties(spec, LINKED_DESCRIPTORS);
+/**
+ * A ProgramSpec whose linked fields are own, enumerable accessors computing `link` once on
+ * first read (so copies, JSON and deep equality see plain values); assigning a field replaces
+ * its accessor with a data property.
+ */
+function lazyProgram(
+  name: string, section: string, type: ProgramSpec['type'], flags: number, sleepable: boolean,
+  license: string, kernelVersion: number, link: () => Linked,
+): ProgramSpec {
+  let linked: Linked | undefined;
+  const L = (): Linked => (linked ??= link());
+  return {
+    name, section, type, flags, sleepable, license, kernelVersion,
+    get instructions() { return L().instructions; },
+    set instructions(v) { own(this, 'instructions', v); },
+    get subprograms() { return L().subprograms; },
+    set subprograms(v) { own(this, 'subprograms', v); },
+    get functionStarts() { return L().functionStarts; },
+    set functionStarts(v) { own(this, 'functionStarts', v); },
+    get mapReferences() { return L().mapReferences; },
+    set mapReferences(v) { own(this, 'mapReferences', v); },
+    get externReferences() { return L().externReferences; },
+    set externReferences(v) { own(this, 'externReferences', v); },
+    get funcInfo() { return L().funcInfo; },
+    set funcInfo(v) { own(this, 'funcInfo', v); },
+    get lineInfo() { return L().lineInfo; },
+    set lineInfo(v) { own(this, 'lineInfo', v); },
+    get coreRelocs() { return L().coreRelocs; },
+    set coreRelocs(v) { own(this, 'coreRelocs', v); },
+  };
 }
 
 function firstEdge(edges: Edge[], insn: number): number {
