@@ -16,6 +16,7 @@ import { ArgumentError, SyscallError } from '../../lib/errors.js';
 import { attachProgram, openPinnedLink } from '../../lib/kernel/links.js';
 import { loadBinding } from '../../lib/kernel/binding.js';
 import { listLinks } from '../../lib/kernel/listing.js';
+import { compileC } from '../helpers/progs.js';
 import { counter, execFileP, ip, ipQuiet, isRootLinux, KPROGS, loadKernelObject, runCmd, SKIP_REASON, u16, u32, type LoadedKernelObject } from './kload.js';
 
 const tag = `${process.pid % 100000}`;
@@ -34,7 +35,6 @@ let udp: dgram.Socket | undefined;
 let tcp: net.Server | undefined;
 let obj: LoadedKernelObject | undefined;
 let ifindex = 0;
-let obj2: string | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -318,7 +318,7 @@ describe.skipIf(!isRootLinux)(`XDP between two namespaces through the CLI (${isR
   });
 
   test('attach in NS_A, drop by map from the root namespace, count, detach in NS_A restores traffic', async () => {
-    const obj = obj2 ?? (obj2 = (await loadKernelObject('kfilter')).path);
+    const obj = await compileC(join(KPROGS, 'kfilter.bpf.c'));
     const at = await bpfkitIn(NSA, 'attach', 'xdp', obj, '--program', 'xdp_filter', '--dev', A, '--pin', `${PINS}/link`, '--pin-maps', `${PINS}/maps`, '--json');
     expect(at.code, at.stderr + at.stdout).toBe(0);
     const info = JSON.parse(at.stdout);
