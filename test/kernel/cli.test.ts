@@ -5,7 +5,7 @@
  * counters, global data, per-CPU values, ring buffer records), and attach/detach xdp|tc on a veth
  * pair created here (`ip link` and the link list as oracles).
  */
-import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, rmSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../lib/cli/main.js';
@@ -342,6 +342,14 @@ describe.skipIf(!isRootLinux)(`kernel CLI commands (${isRootLinux ? 'root' : SKI
       await ipQuiet('link', 'del', VA);
       rmSync(`/sys/fs/bpf/bpfkit/links/xdp-${VA}`, { force: true });
       rmSync(`/sys/fs/bpf/bpfkit/links/tc-${VA}-egress`, { force: true });
+      // The default pin directories, when nothing else is pinned there.
+      for (const d of ['/sys/fs/bpf/bpfkit/links', '/sys/fs/bpf/bpfkit']) {
+        try {
+          rmdirSync(d);
+        } catch {
+          /* not empty (someone else's pins) or already gone */
+        }
+      }
     });
 
     test('attach xdp pins a link at the default path; detach xdp --dev removes it', async () => {
