@@ -13,7 +13,7 @@ import {
 } from './attr.js';
 import { Errno, Mmap, type BpfSys } from './binding.js';
 import { openEventReader } from './events.js';
-import { bpfError, closeFd, mapError, objGet, objInfo, objPin, possibleCpus, sys } from './sys.js';
+import { bpfError, closeFd, mapError, objGet, objInfo, objPin, possibleCpus, sys, syscallError } from './sys.js';
 
 /** Map types whose values are per-CPU (`possibleCpus * roundUp(valueSize, 8)` bytes). */
 export function isPerCpu(type: MapType): boolean {
@@ -214,7 +214,7 @@ export class KernelMap implements BackendMap {
     this.aBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
     const reg = (a: Attr): number => {
       const id = this.s.bpfRegister(a.bytes);
-      if (id <= 0) throw bpfError(`open map ${info.name}: register attr buffer`, BpfCmd.MapLookupElem, -id);
+      if (id <= 0) throw syscallError(`open map ${info.name}: register attr buffer`, 'bpfRegister', -id);
       return id;
     };
     this.sElem = reg(this.aElem);
@@ -464,7 +464,7 @@ export class KernelMap implements BackendMap {
       // frozen by someone else (or read-only for user space): map it read-only
       ab = this.s.mmap(this.fdValue, len, Mmap.ProtRead, Mmap.Shared, 0);
     }
-    if (typeof ab === 'number') throw bpfError(op, BpfCmd.MapLookupElem, -ab);
+    if (typeof ab === 'number') throw syscallError(op, 'mmap', -ab);
     return ab;
   }
 
