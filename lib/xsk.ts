@@ -15,7 +15,8 @@
  *
  * Contract on both: a frame yielded by `for await` is valid until the loop body finishes (the next
  * iteration or a `break`): its buffer is then recycled. Copy it (`frame.slice()`) to keep it.
- * Closing the socket ends the iteration and removes it from the XSKMAP.
+ * A socket has one reader: a second concurrent `for await` fails with BpfError BUSY. Closing the
+ * socket ends the iteration and removes it from the XSKMAP.
  */
 import type { Backend, BackendKind } from './backend.js';
 import { ArgumentError, BpfError } from './errors.js';
@@ -213,6 +214,7 @@ class EmulatorXsk implements XskSocket {
     while (!this.closed) {
       const f = this.sim.rx.shift();
       if (!f) {
+        if (this.waiter) throw new BpfError('BUSY', 'receive on AF_XDP socket: another consumer is already waiting (a socket has one reader)');
         await new Promise<void>((resolve) => (this.waiter = resolve));
         continue;
       }

@@ -111,9 +111,23 @@ describe('examples/port-filter on the emulator', () => {
     const r = fromJson(JSON.parse(json));
     expect(r.verdicts).toEqual({ pass: 12, drop: 4, to_socket: 10, unparsed: 6 });
     const io = { stdout: { write: () => 0 }, stderr: { write: () => 0 } };
+    let help = '';
+    expect(await main(['demo', '--help'], { stdout: { write: (s: string) => (help += s) }, stderr: { write: () => 0 } })).toBe(0);
+    expect(help).toContain('usage: bpfkit demo [--backend emulator|kernel] [--out FILE] [--pcap FILE] [--json]');
     expect(await main(['demo', '--backend', 'vm'], io)).toBe(2);
     expect(await main(['demo', 'extra'], io)).toBe(2);
     expect(await main(['demo', '--pcap', join(WORK, 'none.pcap')], io)).toBe(2);
+  });
+
+  it('`bpfkit demo` as a process (the README command): exit 0, writes ./out.pcap in the working directory', () => {
+    const cwd = mkdtempSync(join(WORK, 'cwd-'));
+    const [cmd, args] = scriptCommand('../e2e/cli', ['demo']);
+    const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, BPFKIT_BACKEND: 'kernel' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('backend: emulator'); // the demo's default does not follow BPFKIT_BACKEND
+    expect(r.stdout).toContain(`wrote ${join(cwd, 'out.pcap')} (10 frames from the AF_XDP socket`);
+    expect(readPcap(readFileSync(join(cwd, 'out.pcap'))).packets.length).toBe(10);
   });
 
   it('filter.ts (the user script) on the emulator prints the AF_XDP frames and the stats', () => {

@@ -254,17 +254,20 @@ export class KernelXskSocket {
     return out;
   }
 
-  /** Resolve when the socket is readable (or closed). Uses libuv's poll; never spins. */
+  /**
+   * Resolve when the socket is readable (or closed). Uses libuv's poll; never spins. One waiter at
+   * a time: a socket has one consumer.
+   */
   waitReadable(): Promise<void> {
     if (this.closed || this.pending > 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.waiter = resolve;
+    if (this.waiter) return Promise.reject(new BpfError('BUSY', 'receive on AF_XDP socket: another consumer is already waiting (a socket has one reader)'));
+    return new Promise<void>((resolve, reject) => {
       const id = this.sys.pollStart(this.fd, PollEvent.Readable, () => this.wake());
       if (id < 0) {
-        this.waiter = null;
-        resolve();
+        reject(syscallError('receive on AF_XDP socket: watch readiness', 'uv_poll_start', -id));
         return;
       }
+      this.waiter = resolve;
       this.pollId = id;
     });
   }
@@ -303,10 +306,9 @@ export class KernelXskSocket {
     const r = this.comp;
     const c = r.u32[r.cons]!;
     const p = Atomics.load(r.u32, r.prod);
-    let n = (p - c) >>> 0;
+    const n = (p - c) >>> 0;
     for (let k = 0; k < n; k++) this.txFree.push(r.u32[r.desc + (((c + k) & r.mask) * 2)]!);
     if (n) Atomics.store(r.u32, r.cons, (c + n) >>> 0);
-    n = 0;
   }
 
   /**

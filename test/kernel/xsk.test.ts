@@ -161,6 +161,9 @@ describe.skipIf(!isRootLinux)('AF_XDP on the kernel (root, Linux)', () => {
       }
       ended = true;
     })();
+    await sleep(20);
+    // one reader per socket: a second concurrent consumer is refused
+    await expect(sock[Symbol.asyncIterator]().next()).rejects.toThrow(/another consumer is already waiting/);
     const cpu0 = process.cpuUsage();
     await sleep(500);
     const cpu = process.cpuUsage(cpu0);
