@@ -265,6 +265,31 @@ describe.skipIf(!isRootLinux)(`kernel links (${isRootLinux ? 'root' : SKIP_REASO
       expect(counter(hits, 2)).toBe(e1);
     });
 
+    test('non-PIE executable: the symbol\'s file offset differs from its address and the uprobe still fires', async () => {
+      const nopie = `${bin}.nopie`;
+      await execFileP('gcc', ['-O1', '-no-pie', '-o', nopie, join(KPROGS, '..', 'host', 'uprobe_target.c')], { timeout: 60_000 });
+      try {
+        const sym = readHostSymbols(nopie).find((x) => x.name === 'bpfkit_uprobe_target')!;
+        expect(sym.address).toBeGreaterThanOrEqual(0x400000);
+        expect(sym.offset).toBe(sym.address - 0x400000);
+        const hits = trace.map('hits');
+        trace.map('config').update(u32(0), u32(0), 0);
+        const g = gated(nopie, ['6']);
+        const link = trace.prog('on_entry').attach({ kind: 'uprobe', binaryPath: nopie, symbol: 'bpfkit_uprobe_target', pid: g.child.pid! });
+        try {
+          const e0 = counter(hits, 2);
+          g.go();
+          expect((await g.done).code).toBe(0);
+          expect(counter(hits, 2) - e0).toBe(6);
+        } finally {
+          link.close();
+          trace.map('config').update(u32(0), u32(0xffffffff), 0);
+        }
+      } finally {
+        rmSync(nopie, { force: true });
+      }
+    });
+
     test('uprobe by raw offset equals uprobe by symbol', async () => {
       const hits = trace.map('hits');
       trace.map('config').update(u32(0), u32(0), 0);
