@@ -23,14 +23,13 @@ export interface Codec<T = unknown> {
   readonly size: number;
   /** Human-readable type, for messages (`u32`, `struct flow_key`, `u8[4]`, `bytes[16]`). */
   readonly typeName: string;
-  /** Write `value` at `view`'s byte offset `off`; `path` names the value for error messages. */
-  write(value: unknown, bytes: Uint8Array, view: DataView, off: number, path: string): void;
+  /**
+   * Write `value` at `view`'s byte offset `off`. `path` names the value for error messages; `null`
+   * is the fast path used by `encode` (no strings built; a failure is retried with a real path).
+   */
+  write(value: unknown, bytes: Uint8Array, view: DataView, off: number, path: string | null): void;
   /** Read a value at `off`. */
   read(bytes: Uint8Array, view: DataView, off: number): T;
-}
-
-function viewOf(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** A short description of any value for error messages (never throws). */
@@ -44,13 +43,34 @@ export function describeValue(v: unknown): string {
   return typeof v;
 }
 
-function fail(path: string, msg: string): never {
+/** Thrown on the fast path (path === null); `encode` catches it and re-encodes with paths. */
+const RETRY_WITH_PATH: unique symbol = Symbol('retry with path');
+
+function fail(path: string | null, msg: string): never {
+  if (path === null) throw RETRY_WITH_PATH;
   throw new ArgumentError(`${path}: ${msg}`);
+}
+
+/** `path + seg` when tracking paths, else null (no string built on the fast path). */
+function sub(path: string | null, seg: string | number, close = ''): string | null {
+  return path === null ? null : typeof seg === 'number' ? `${path}[${seg}${close}]` : `${path}.${seg}`;
 }
 
 // ─── integers ─────────────────────────────────────────────────────────────────────────────────
 
-function toBigInt(v: unknown, path: string, bits: number, typeName: string): bigint {
+const LO = new Map<number, bigint>();
+const HI = new Map<number, bigint>();
+function bounds(bits: number): [bigint, bigint] {
+  let lo = LO.get(bits);
+  if (lo === undefined) {
+    lo = -(1n << BigInt(bits - 1));
+    LO.set(bits, lo);
+    HI.set(bits, (1n << BigInt(bits)) - 1n);
+  }
+  return [lo, HI.get(bits)!];
+}
+
+function toBigInt(v: unknown, path: string | null, bits: number, typeName: string): bigint {
   let b: bigint;
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'number') {
@@ -58,11 +78,13 @@ function toBigInt(v: unknown, path: string, bits: number, typeName: string): big
     b = BigInt(v);
   } else if (typeof v === 'boolean') b = v ? 1n : 0n;
   else fail(path, `expected a number or bigint for ${typeName}, got ${describeValue(v)}`);
-  const lo = -(1n << BigInt(bits - 1));
-  const hi = (1n << BigInt(bits)) - 1n;
+  const [lo, hi] = bounds(bits);
   if (b < lo || b > hi) fail(path, `${b} does not fit in ${typeName} (${bits} bits)`);
   return b;
 }
+
+const U64_LO = -(1n << 63n);
+const U64_HI = (1n << 64n) - 1n;
 
 function intCodec(size: number, signed: boolean, name: string, bool = false): Codec {
   const bits = size * 8;
@@ -76,13 +98,15 @@ function intCodec(size: number, signed: boolean, name: string, bool = false): Co
       read: (_b, view, off) => view.getUint8(off) !== 0,
     };
   }
+  const nLo = -(2 ** (bits - 1));
+  const nHi = 2 ** bits - 1;
   switch (size) {
     case 1: case 2: case 4:
       return {
         size, typeName,
         write(v, _b, view, off, path) {
           let n: number;
-          if (typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** (bits - 1)) && v <= 2 ** bits - 1) n = v;
+          if (typeof v === 'number' && Number.isInteger(v) && v >= nLo && v <= nHi) n = v;
           else n = Number(toBigInt(v, path, bits, typeName));
           if (size === 1) view.setUint8(off, n & 0xff);
           else if (size === 2) view.setUint16(off, n & 0xffff, true);
@@ -98,6 +122,16 @@ function intCodec(size: number, signed: boolean, name: string, bool = false): Co
       return {
         size, typeName,
         write(v, _b, view, off, path) {
+          if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+            // common case without BigInt: low and high 32-bit halves
+            view.setUint32(off, v % 0x100000000, true);
+            view.setUint32(off + 4, Math.floor(v / 0x100000000), true);
+            return;
+          }
+          if (typeof v === 'bigint' && v >= U64_LO && v <= U64_HI) {
+            view.setBigUint64(off, BigInt.asUintN(64, v), true);
+            return;
+          }
           view.setBigUint64(off, BigInt.asUintN(64, toBigInt(v, path, 64, typeName)), true);
         },
         read: (_b, view, off) => (signed ? view.getBigInt64(off, true) : view.getBigUint64(off, true)),
@@ -296,7 +330,7 @@ class Builder {
         }
         if (!Array.isArray(v)) fail(path, `expected an array of ${n} for ${typeName}, got ${describeValue(v)}`);
         if (v.length > n) fail(path, `expected at most ${n} elements for ${typeName}, got ${v.length}`);
-        for (let i = 0; i < v.length; i++) elem.write(v[i], b, view, off + i * es, `${path}[${i}]`);
+        for (let i = 0; i < v.length; i++) elem.write(v[i], b, view, off + i * es, sub(path, i));
       },
       read(b, view, off) {
         const out = new Array<unknown>(n);
@@ -344,15 +378,16 @@ class Builder {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, `expected an object for ${typeName}, got ${describeValue(v)}`);
         const obj = v as Record<string, unknown>;
         let set = 0;
-        for (const k of Object.keys(obj)) {
+        for (const k in obj) {
+          if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
           const f = byName.get(k);
           if (!f) fail(path, `${typeName} has no field '${k}' (fields: ${named.map((x) => x.name).join(', ')})`);
           const fv = obj[k];
           if (fv === undefined) continue;
           set++;
           if (union && set > 1) fail(path, `set only one member of ${typeName}`);
-          if (f.bits) writeBits(b, view, off, f, fv, `${path}.${k}`);
-          else f.codec.write(fv, b, view, off + f.off, `${path}.${k}`);
+          if (f.bits) writeBits(b, view, off, f, fv, sub(path, k));
+          else f.codec.write(fv, b, view, off + f.off, sub(path, k));
         }
       },
       read(b, view, off) {
@@ -383,7 +418,7 @@ class Builder {
         for (const [k, fv] of Object.entries(v as Record<string, unknown>)) {
           const f = byName.get(k);
           if (!f) fail(path, `section ${name} has no variable '${k}' (variables: ${fields.map((x) => x.name).join(', ')})`);
-          if (fv !== undefined) f.codec.write(fv, b, view, off + f.off, `${path}.${k}`);
+          if (fv !== undefined) f.codec.write(fv, b, view, off + f.off, sub(path, k));
         }
       },
       read(b, view, off) {
@@ -433,7 +468,7 @@ export function enumAliases(values: readonly { name: string; value: number | big
   return out;
 }
 
-function writeBits(b: Uint8Array, view: DataView, base: number, f: Field, v: unknown, path: string): void {
+function writeBits(b: Uint8Array, view: DataView, base: number, f: Field, v: unknown, path: string | null): void {
   const val = BigInt.asUintN(f.bits, toBigInt(v, path, f.bits, `${f.bits}-bit field`));
   for (let i = 0; i < f.bits; i++) {
     const bit = f.bitOff + i;
@@ -494,21 +529,52 @@ export function datasecVariable(btf: Btf, datasecId: number, name: string): { of
   return builderFor(btf).variable(datasecId, name);
 }
 
-/** Encode `value` to exactly `codec.size` bytes. `what` prefixes errors (e.g. `map flows: key`). */
-export function encode(codec: Codec, value: unknown, what: string): Uint8Array {
+/** Encode `value` to exactly `codec.size` bytes. `what` (or a function building it) prefixes errors (e.g. `update flows: key`). */
+function whatText(w: string | (() => string)): string {
+  return typeof w === 'string' ? w : w();
+}
+
+export function encode(codec: Codec, value: unknown, what: string | (() => string)): Uint8Array {
   if (value instanceof Uint8Array) {
     if (value.length === codec.size) return value;
-    throw new ArgumentError(`${what}: expected ${codec.size} bytes (${codec.typeName}), got ${value.length}`);
+    throw new ArgumentError(`${whatText(what)}: expected ${codec.size} bytes (${codec.typeName}), got ${value.length}`);
   }
-  const out = new Uint8Array(codec.size);
-  if (value === undefined || value === null) throw new ArgumentError(`${what}: expected ${codec.typeName}, got ${describeValue(value)}`);
-  codec.write(value, out, viewOf(out), 0, what);
-  return out;
+  if (value === undefined || value === null) throw new ArgumentError(`${whatText(what)}: expected ${codec.typeName}, got ${describeValue(value)}`);
+  // Write into the scratch area and copy out: one small allocation per encode, no DataView or
+  // ArrayBuffer per call. Codecs never call encode/decode re-entrantly.
+  const size = codec.size;
+  growScratch(size);
+  scratchU8.fill(0, 0, size);
+  try {
+    codec.write(value, scratchU8, scratchView, 0, null);
+  } catch (e) {
+    if (e !== RETRY_WITH_PATH) throw e;
+    scratchU8.fill(0, 0, size);
+    codec.write(value, scratchU8, scratchView, 0, whatText(what)); // throws the ArgumentError with the full path
+  }
+  return scratchU8.slice(0, size);
+}
+
+/** Scratch area for encoding and decoding, so that no DataView over caller bytes is needed. */
+let scratch = new ArrayBuffer(256);
+let scratchU8 = new Uint8Array(scratch);
+let scratchView = new DataView(scratch);
+
+function growScratch(size: number): void {
+  if (size <= scratch.byteLength) return;
+  scratch = new ArrayBuffer(Math.max(size, scratch.byteLength * 2));
+  scratchU8 = new Uint8Array(scratch);
+  scratchView = new DataView(scratch);
 }
 
 /** Decode `bytes` (at least `codec.size` long, read from `off`). */
 export function decode<T = unknown>(codec: Codec, bytes: Uint8Array, off = 0): T {
-  return codec.read(bytes, viewOf(bytes), off) as T;
+  const n = Math.max(0, Math.min(codec.size, bytes.length - off));
+  growScratch(codec.size);
+  if (n < codec.size) scratchU8.fill(0, 0, codec.size);
+  scratchU8.set(n === bytes.length && off === 0 ? bytes : bytes.subarray(off, off + n), 0);
+  // codecs never call decode re-entrantly, so the scratch area is free for the duration of read
+  return codec.read(scratchU8, scratchView, 0) as T;
 }
 
 /**
@@ -527,7 +593,7 @@ export function perCpuCodec(elem: Codec, cpus: number): Codec<unknown[]> {
         return;
       }
       if (!Array.isArray(v) || v.length !== cpus) fail(path, `a per-CPU value is an array of ${cpus} values (one per possible CPU), got ${describeValue(v)}`);
-      for (let i = 0; i < cpus; i++) elem.write(v[i], b, view, off + i * stride, `${path}[cpu ${i}]`);
+      for (let i = 0; i < cpus; i++) elem.write(v[i], b, view, off + i * stride, path === null ? null : `${path}[cpu ${i}]`);
     },
     read(b, view, off) {
       const out = new Array<unknown>(cpus);

@@ -167,8 +167,15 @@ export class BpfMap<K = unknown, V = unknown> {
     if (this.closed || this.opts.parent?.closed) throw new BpfError('CLOSED', `${op} ${this.name}: the map is closed`);
   }
 
+  private readonly messages = new Map<string, Map<string, string>>();
+
+  /** `OP NAME: PART` for error messages, built once per (op, part). */
   private what(op: string, part: string): string {
-    return `${op} ${this.name}: ${part}`;
+    let byPart = this.messages.get(op);
+    if (!byPart) this.messages.set(op, (byPart = new Map()));
+    let m = byPart.get(part);
+    if (m === undefined) byPart.set(part, (m = `${op} ${this.name}: ${part}`));
+    return m;
   }
 
   private encKey(op: string, key: K): Uint8Array {
@@ -359,8 +366,8 @@ export class BpfMap<K = unknown, V = unknown> {
     const kb = new Uint8Array(keys.length * this.keySize);
     const vb = new Uint8Array(values.length * vs);
     for (let i = 0; i < keys.length; i++) {
-      kb.set(encode(this.keyCodec, keys[i], this.what('updateBatch', `key ${i}`)), i * this.keySize);
-      vb.set(encode(this.fullValueCodec, values[i], this.what('updateBatch', `value ${i}`)), i * vs);
+      kb.set(encode(this.keyCodec, keys[i], () => `updateBatch ${this.name}: key ${i}`), i * this.keySize);
+      vb.set(encode(this.fullValueCodec, values[i], () => `updateBatch ${this.name}: value ${i}`), i * vs);
     }
     return this.handle.updateBatch(kb, vb, keys.length, f);
   }
@@ -371,7 +378,7 @@ export class BpfMap<K = unknown, V = unknown> {
     if (!Array.isArray(keys)) throw new ArgumentError(`deleteBatch ${this.name}: keys must be an array`);
     if (keys.length === 0) return 0;
     const kb = new Uint8Array(keys.length * this.keySize);
-    for (let i = 0; i < keys.length; i++) kb.set(encode(this.keyCodec, keys[i], this.what('deleteBatch', `key ${i}`)), i * this.keySize);
+    for (let i = 0; i < keys.length; i++) kb.set(encode(this.keyCodec, keys[i], () => `deleteBatch ${this.name}: key ${i}`), i * this.keySize);
     return this.handle.deleteBatch(kb, keys.length);
   }
 
