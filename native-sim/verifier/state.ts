@@ -129,6 +129,8 @@ export interface Checkpoint {
   branches: number;
   parent: Checkpoint | null;
   insn: number;
+  hit: number;
+  miss: number;
 }
 
 export class State {

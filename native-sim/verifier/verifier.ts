@@ -29,6 +29,8 @@ export interface VerifierMap {
   initialData?: Uint8Array;
   section?: string;
   freeze?: boolean;
+  /** Template of the inner map (array_of_maps / hash_of_maps). */
+  innerMap?: VerifierMap;
 }
 
 export interface VerifyOptions {
@@ -389,30 +391,42 @@ export class Verifier {
     let list = this.explored.get(i);
     if (!list) this.explored.set(i, (list = []));
     const live = this.live[i]!;
+    let addNew = this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8;
     for (let k = 0; k < list.length; k++) {
       const ck = list[k]!;
       if (ck.branches > 0) {
         if (this.sameCallsites(ck.st, st) && this.statesEqual(ck.st, st, live, true)) {
           throw new Fail(i, `infinite loop detected at insn ${i}`, 'the loop makes no progress: its state repeats exactly');
         }
-        continue;
+        // inside a loop: do not add states too often
+        if (this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) addNew = false;
+      } else if (this.statesEqual(ck.st, st, live, false)) {
+        ck.hit++;
+        return true;
       }
-      if (this.statesEqual(ck.st, st, live, false)) return true;
+      ck.miss++;
+      if (ck.miss > ck.hit * 3 + 3) {
+        // unlikely to help pruning: drop it (its parentage chain stays referenced by children)
+        list.splice(k, 1);
+        k--;
+        this.curStates--;
+      }
     }
-    const ck: Checkpoint = { st: st.clone(), branches: 1, parent: st.parent, insn: i };
+    if (!addNew) return false;
+    this.prevJmps = this.jmps;
+    this.prevInsns = this.processed;
+    const ck: Checkpoint = { st: st.clone(), branches: 1, parent: st.parent, insn: i, hit: 0, miss: 0 };
     ck.st.parent = null;
     st.parent = ck;
-    if (list.length >= 64) {
-      // keep the list bounded: drop the oldest completed state
-      const idx = list.findIndex((c) => c.branches === 0);
-      if (idx >= 0) list.splice(idx, 1);
-    }
     list.push(ck);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
     return false;
   }
+  private jmps = 0;
+  private prevJmps = 0;
+  private prevInsns = 0;
 
   private sameCallsites(a: State, b: State): boolean {
     if (a.frames.length !== b.frames.length) return false;
@@ -575,7 +589,10 @@ export class Verifier {
       if (!(imm === 16 || imm === 32 || imm === 64)) this.fail(i, 'BPF_END uses reserved fields');
       const r = this.readReg(st, i, d);
       if (r.isPtr()) this.fail(i, `R${d} pointer arithmetic prohibited`);
-      this.writeReg(st, i, d).unknown();
+      const dr = this.writeReg(st, i, d);
+      dr.unknown();
+      // le16/be16/bswap16 leave a zero-extended 16-bit value, the 32-bit forms a 32-bit one.
+      if (imm === 16) { dr.u32min = 0; dr.u32max = 0xffff; dr.zext32(); } else if (imm === 32) dr.zext32();
       return;
     }
     if (op === Op.NEG) {
@@ -807,13 +824,8 @@ export class Verifier {
         if (!(off.isConst() && off.tv === 0n && op === Op.ADD)) this.fail(i, `R${ptrReg} pointer arithmetic on ${typeName(ptr)} prohibited`);
         break;
     }
-    // sanity of the scalar operand
-    if (off.isConst()) {
-      const v = toS64(off.tv);
-      if (v >= BigInt(MAX_VAR_OFF) || v <= -BigInt(MAX_VAR_OFF)) this.fail(i, `math between ${typeName(ptr)} pointer and ${v} is not allowed`);
-    } else if (off.smin <= -BigInt(MAX_VAR_OFF)) {
-      this.fail(i, `value ${off.smin} makes ${typeName(ptr)} pointer be out of bounds`);
-    }
+    this.saneOffset(i, off, ptr);
+    this.saneOffset(i, ptr, ptr);
     const res = this.tmpRes;
     res.copy(ptr);
     if (op === Op.SUB && !dptr) this.fail(i, `R${d} tried to subtract pointer from scalar`);
@@ -834,8 +846,22 @@ export class Verifier {
         }
       }
     }
+    this.saneOffset(i, res, ptr);
     const out = this.writeReg(st, i, d);
     out.copy(res);
+  }
+
+  /** The kernel's check_reg_sane_offset. */
+  private saneOffset(i: number, reg: Reg, ptr: Reg): void {
+    const t = typeName(ptr);
+    const M = BigInt(MAX_VAR_OFF);
+    if (reg.isConst()) {
+      const v = toS64(reg.tv);
+      if (v >= M || v <= -M) this.fail(i, `math between ${t} pointer and ${v} is not allowed`);
+    }
+    if (reg.off >= MAX_VAR_OFF || reg.off <= -MAX_VAR_OFF) this.fail(i, `${t} pointer offset ${reg.off} is not allowed`);
+    if (reg.smin === S64_MIN) this.fail(i, `math between ${t} pointer and register with unbounded min value is not allowed`, 'bound the value (e.g. mask it or compare it against a limit) before adding it to the pointer');
+    if (reg.smin >= M || reg.smin <= -M) this.fail(i, `value ${reg.smin} makes ${t} pointer be out of bounds`);
   }
   private readonly tmpRes = new Reg();
 
@@ -912,7 +938,6 @@ export class Verifier {
       this.readReg(st, i, s);
       this.memAccess(st, i, d, base, this.off[i]!, size, true, s, false);
     } else {
-      if (base.type === T.Ctx) this.fail(i, `BPF_ST stores into R${d} ctx is not allowed`);
       this.memAccess(st, i, d, base, this.off[i]!, size, true, -1, false);
     }
   }
@@ -1173,6 +1198,7 @@ export class Verifier {
   // ---------------------------------------------------------------- jumps and calls
 
   private checkJmp(st: State, i: number, stack: State[]): number {
+    this.jmps++;
     const c = this.code[i]!;
     const cls = c & 7;
     const op = c & 0xf0;
@@ -1292,7 +1318,8 @@ export class Verifier {
     const r = st.cur.regs[regno]!;
     if (r.off < 0 || (r.off === 0 && rightOpen)) return;
     if (r.umax > BigInt(MAX_PACKET_OFF) || r.umax + BigInt(r.off) > BigInt(MAX_PACKET_OFF)) return;
-    const nr = rightOpen ? r.off - 1 : r.off;
+    // pkt' <= end proves `off` bytes; pkt' < end one more
+    const nr = rightOpen ? r.off + 1 : r.off;
     const type = r.type, id = r.id;
     for (const f of st.frames) {
       for (const x of f.regs) if (x.type === type && x.id === id && x.range < nr) x.range = nr;
@@ -1397,15 +1424,17 @@ export class Verifier {
 
   private checkExit(st: State, i: number): number {
     const f = st.cur;
-    const r0 = this.readReg(st, i, 0);
     if (st.frames.length > 1) {
-      if (r0.type === T.Stack && r0.frame === f.no) this.fail(i, 'cannot return stack pointer to the caller', 'a pointer to a function\'s own stack is invalid after it returns');
+      // returning from a subprogram: R0 may be uninitialised (the caller then cannot read it)
+      const r0 = st.cur.regs[0]!;
+      if (r0.type === T.Stack) this.fail(i, 'cannot return stack pointer to the caller', 'return values may not point into any stack frame');
       st.frames.pop();
       const caller = st.cur;
       caller.regs[0]!.copy(r0);
       for (let r = 1; r <= 5; r++) caller.regs[r]!.notInit();
       return f.callsite;
     }
+    const r0 = this.readReg(st, i, 0);
     if (st.lockMap) this.fail(i, 'bpf_spin_unlock is missing', 'release the spin lock on every path before returning');
     if (st.refs.length) {
       const ref = st.refs[0]!;
@@ -1542,8 +1571,13 @@ export class Verifier {
       case Ret.Void: r0.notInit(); break;
       case Ret.MapValue: r0.ptr(T.MapValue, 0); r0.map = mapIdx; break;
       case Ret.MapValueOrNull: {
-        r0.ptr(T.MapValue, 0); r0.map = mapIdx;
         const m = this.maps[mapIdx]!;
+        if (m.type === 'array_of_maps' || m.type === 'hash_of_maps') {
+          if (!m.innerMap) this.fail(i, `map ${this.mapNames[mapIdx]} has no inner map template`);
+          r0.ptr(T.MapPtr, 0); r0.map = this.innerIndex(mapIdx); r0.nul = true; r0.id = ++this.idGen;
+          break;
+        }
+        r0.ptr(T.MapValue, 0); r0.map = mapIdx;
         if (!this.constKeyInRange(st, i, m)) { r0.nul = true; r0.id = ++this.idGen; }
         break;
       }
@@ -1574,6 +1608,13 @@ export class Verifier {
     if (!(m.type === 'array' || m.type === 'percpu_array')) return false;
     const k = this.keyConstVal;
     return k >= 0 && k < m.maxEntries;
+  }
+
+  private innerIndex(outer: number): number {
+    const name = `${this.mapNames[outer]}.inner`;
+    let k = this.mapNames.indexOf(name);
+    if (k < 0) { k = this.maps.length; this.maps.push(this.maps[outer]!.innerMap!); this.mapNames.push(name); }
+    return k;
   }
 
   private checkMapCompat(i: number, helper: number, mapIdx: number): void {
@@ -1880,7 +1921,7 @@ function shrinkNe32(a: Scalar, v: number): void {
 }
 
 export function typeName(r: Reg): string {
-  const base = ['', 'scalar', 'ctx', 'map_ptr', 'map_value', 'map_key', 'fp', 'pkt', 'pkt_meta', 'pkt_end', 'mem', 'sock', 'sock_common', 'tcp_sock'][r.type] ?? 'unknown';
+  const base = ['', 'scalar', 'ctx', 'map_ptr', 'map_value', 'map_key', 'fp', 'pkt', 'pkt_meta', 'pkt_end', 'ringbuf_mem', 'sock', 'sock_common', 'tcp_sock'][r.type] ?? 'unknown';
   return r.nul ? `${base}_or_null` : base;
 }
 
