@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.js';
 import { generateTypes, objectBaseName, pascal } from '../../lib/gen/index.js';
 import { load, openObject } from '../../lib/index.js';
-import { enumAliases } from '../../lib/object/codec.js';
+import { codecFor, decode, enumAliases, perCpuCodec } from '../../lib/object/codec.js';
 import { allProgs } from '../helpers/progs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,6 +23,18 @@ async function runCli(args: string[]): Promise<{ code: number; out: string; err:
   let err = '';
   const code = await main(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
   return { code, out, err };
+}
+
+const PERCPU = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
+
+/** A TypeScript literal for a decoded value (numbers, bigints, booleans, bytes, arrays, objects). */
+function literal(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof Uint8Array) return `new Uint8Array(${v.length})`;
+  if (Array.isArray(v)) return `[${v.map(literal).join(', ')}]`;
+  if (typeof v === 'object' && v !== null) return `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${literal(x)}`).join(', ')} }`;
+  throw new Error(`no literal for ${typeof v}`);
 }
 
 /** tsc --noEmit over the files of `dir` with the repo's compiler options; returns diagnostics. */
@@ -81,7 +93,7 @@ describe('bpfkit gen types', () => {
     expect((await runCli(['gen', '--help'])).out).toContain('usage: bpfkit gen types');
   });
 
-  it('tsc accepts the generated code for the example and for every test program, and rejects wrong values', async () => {
+  it('tsc accepts the generated code for the example and every test program, the codecs\' decoded values have the declared types, and wrong values are rejected', async () => {
     const dir = join(WORK, 'tsc');
     mkdirSync(dir, { recursive: true });
     const imp = '../../../../lib/index.js';
@@ -105,14 +117,36 @@ describe('bpfkit gen types', () => {
     const progs = await allProgs();
     const seen = new Set<string>();
     let n = 0;
+    let checks = 0;
     for (const p of progs) {
       if (p.cpu !== 'v3' && progs.some((q) => q.name === p.name && q.cpu === 'v3')) continue;
       if (seen.has(p.name)) continue;
       seen.add(p.name);
       const spec = openObject(p.path);
-      writeFileSync(join(dir, `prog_${n++}.ts`), generateTypes(spec, `${p.name}.bpf.o`, { importFrom: imp, objectPath: p.path }));
+      const base = `prog_${n++}`;
+      const text = generateTypes(spec, `${p.name}.bpf.o`, { importFrom: imp, objectPath: p.path });
+      writeFileSync(join(dir, `${base}.ts`), text);
+      // Cross-check with the codecs: what they decode (from zero bytes) must have the declared
+      // read types, and be accepted where the declared write types are expected.
+      const mapsName = /export interface (\w+Maps) \{/.exec(text)![1]!;
+      const lines = [`import type { ${mapsName} as M } from './${base}.js';`];
+      for (const m of spec.maps) {
+        const key = codecFor(spec.btf, m.keyTypeId, m.keySize);
+        const one = codecFor(spec.btf, m.valueTypeId, m.valueSize);
+        const value = PERCPU.has(m.type) ? perCpuCodec(one, 2) : one;
+        const k = literal(decode(key, new Uint8Array(key.size)));
+        const v = literal(decode(value, new Uint8Array(value.size)));
+        const at = `M[${JSON.stringify(m.name)}]`;
+        lines.push(`export const v${checks} : NonNullable<ReturnType<${at}['lookup']>> = ${v};`);
+        lines.push(`export const w${checks} : Parameters<${at}['update']>[1] = ${v};`);
+        lines.push(`export const k${checks} : Parameters<${at}['update']>[0] = ${k};`);
+        lines.push(`export const i${checks} : ReturnType<${at}['keys']> extends IterableIterator<infer K> ? K : never = ${k};`);
+        checks++;
+      }
+      writeFileSync(join(dir, `${base}_check.ts`), lines.join('\n') + '\n');
     }
     expect(n).toBeGreaterThan(20);
+    expect(checks).toBeGreaterThan(50);
     const good = tsc(dir);
     expect(good.output).toBe('');
     expect(good.ok).toBe(true);
