@@ -501,9 +501,11 @@ export class EmulatorBackend implements Backend {
     }
   }
 
+  /** data_out must fit the caller's buffer (default: data length + 256, as lib/backend.ts says). */
   private checkOut(prog: EmulatorProgram, size: number, opts: RunOptions): void {
-    if (opts.dataSizeOut !== undefined && opts.dataSizeOut < size) {
-      throw runError(prog.name, ENOSPC, `data_out needs ${size} bytes, the buffer has ${opts.dataSizeOut}`);
+    const cap = opts.dataSizeOut ?? (opts.data?.length ?? 0) + 256;
+    if (cap < size) {
+      throw runError(prog.name, ENOSPC, `data_out needs ${size} bytes, the buffer has ${cap}`, 'pass a larger dataSizeOut');
     }
   }
 

@@ -46,28 +46,47 @@ export function csumPartial(words: readonly number[], seed: number): number {
   return (r > 0xffffffff ? r - 0xffffffff : r) >>> 0;
 }
 
-/** bpf_csum_diff(from, from_size, to, to_size, seed): ~from words and to words summed with the seed. */
+/**
+ * x86-64 csum_partial over any byte range (arch/x86/lib/csum-partial_64.c): little-endian 64-bit
+ * words (the tail zero-padded) added with end-around carry to the 32-bit seed, then folded to 32
+ * bits with carry.
+ */
+export function csumPartialBytes(b: Uint8Array, seed: number): number {
+  const M64 = (1n << 64n) - 1n;
+  let t = BigInt(seed >>> 0);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let i = 0;
+  const add = (v: bigint): void => {
+    t += v;
+    if (t > M64) t = (t & M64) + 1n;
+  };
+  for (; i + 8 <= b.length; i += 8) add(dv.getBigUint64(i, true));
+  if (i < b.length) {
+    let tail = 0n;
+    for (let j = b.length - 1; j >= i; j--) tail = (tail << 8n) | BigInt(b[j]!);
+    add(tail);
+  }
+  const r = Number(t >> 32n) + Number(t & 0xffffffffn);
+  return (r > 0xffffffff ? r - 0xffffffff : r) >>> 0;
+}
+
+/**
+ * bpf_csum_diff(from, from_size, to, to_size, seed), Linux ≥ 6.12: csum_partial(to) - csum_partial(from)
+ * (with the seed on the `to` side; `~csum_partial(from, ~seed)` when only `from` is given),
+ * folded to 16 bits on every architecture (csum_from32to16).
+ */
 export const csumDiff: HelperFn = (vm) => {
   const fromSize = vm.argNum(2);
   const toSize = vm.argNum(4);
   const seed = vm.argU32(5);
-  if ((fromSize | toSize) & 3 || fromSize + toSize > 512) {
-    vm.ret(-EINVAL);
-    return;
-  }
-  const words: number[] = [];
-  if (fromSize > 0) {
-    const f = vm.argBytes(1, fromSize, Access.Read);
-    const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-    for (let i = 0; i < fromSize; i += 4) words.push(~dv.getUint32(i, true) >>> 0);
-  }
-  if (toSize > 0) {
-    const t = vm.argBytes(3, toSize, Access.Read);
-    const dv = new DataView(t.buffer, t.byteOffset, t.byteLength);
-    for (let i = 0; i < toSize; i += 4) words.push(dv.getUint32(i, true));
-  }
-  // Linux ≥ 6.12 folds the result to 16 bits on every architecture (csum_from32to16).
-  vm.ret64(csumFrom32to16(csumPartial(words, seed)), 0);
+  const from = fromSize > 0 ? vm.argBytes(1, fromSize, Access.Read) : undefined;
+  const to = toSize > 0 ? vm.argBytes(3, toSize, Access.Read) : undefined;
+  let r: number;
+  if (from && to) r = csumSub(csumPartialBytes(to, seed), csumPartialBytes(from, 0));
+  else if (to) r = csumPartialBytes(to, seed);
+  else if (from) r = ~csumPartialBytes(from, ~seed >>> 0) >>> 0;
+  else r = seed;
+  vm.ret64(csumFrom32to16(r), 0);
 };
 
 /** include/net/checksum.h csum_from32to16: fold a 32-bit partial sum to 16 bits (not inverted). */
@@ -243,6 +262,9 @@ export const csumUpdate: HelperFn = (vm) => {
   vm.ret(-ENOTSUPP);
 };
 
+/** BPF_SKB_MAX_LEN = SKB_MAX_ALLOC: (4096 << 2) - SKB_DATA_ALIGN(sizeof(struct skb_shared_info)). */
+export const BPF_SKB_MAX_LEN = 16384 - 320;
+
 /** IPv4/IPv6 base header length for skb_adjust_room (fixed, as the kernel's bpf_skb_net_base_len). */
 function netBaseLen(skb: SkbContext): number {
   const proto = skb.u32(Skb.Protocol);
@@ -283,7 +305,7 @@ export const skbAdjustRoom: HelperFn = (vm) => {
     vm.ret(-ENOTSUPP);
     return;
   }
-  if (diff > 0 && p.end - p.data + abs > 0xffff) {
+  if (diff > 0 && p.end - p.data + abs > BPF_SKB_MAX_LEN) {
     vm.ret(-ENOTSUPP);
     return;
   }
@@ -316,7 +338,7 @@ export const skbChangeTail: HelperFn = (vm) => {
   }
   const p = skb.pkt;
   const minLen = skb.l2 ? ETH_HLEN : 0;
-  if (len > 0xffff || len < minLen) {
+  if (len > BPF_SKB_MAX_LEN || len < minLen) {
     vm.ret(-EINVAL);
     return;
   }
@@ -339,8 +361,8 @@ export const skbChangeHead: HelperFn = (vm) => {
     return;
   }
   const p = skb.pkt;
-  if (room > 0xffff || p.end - p.data + room > 0xffff || !skb.l2) {
-    vm.ret(-ENOMEM);
+  if (p.end - p.data + room > BPF_SKB_MAX_LEN) {
+    vm.ret(-EINVAL);
     return;
   }
   p.expand(room, 0);
