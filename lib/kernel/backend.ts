@@ -2,7 +2,7 @@
  * The kernel Backend: load sessions (object BTF loaded once, maps created or reused by pin
  * name, programs loaded), pinned objects, interface indexes.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Backend, BackendLink, BackendMap, BackendProgram, LoadProgramOptions, LoadSession, LoadSessionOptions,
@@ -15,7 +15,7 @@ import { KconfigMap } from './externs.js';
 import { openPinnedLink } from './links.js';
 import { effectiveFlags, effectiveMaxEntries, KernelMap } from './maps.js';
 import { KernelProgram, loadProgram } from './programs.js';
-import { closeFd, possibleCpus, syscallError, sys } from './sys.js';
+import { closeFd, mkdirLevels, possibleCpus, syscallError, sys } from './sys.js';
 import { MapFlag } from '../spec/index.js';
 
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf';
@@ -90,13 +90,7 @@ export class KernelSession implements LoadSession {
       (m.info as { name: string }).name = spec.name;
       return m;
     }
-    if (!existsSync(this.pinRoot)) {
-      try {
-        mkdirSync(this.pinRoot, { recursive: true });
-      } catch (e) {
-        throw new ArgumentError(`create map ${spec.name}: cannot create pin root ${this.pinRoot}: ${(e as Error).message}`, { cause: e });
-      }
-    }
+    mkdirLevels(this.pinRoot, `create map ${spec.name}: pin root`);
     const m = this.createFresh(spec);
     try {
       m.pin(path);

@@ -3,7 +3,7 @@
  * info, possible CPUs. Everything else in lib/kernel builds on these.
  */
 import { existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { MapError, NotSupportedError, SyscallError, type MapErrorCode } from '../errors.js';
 import { Attr, BpfCmd, BPF_CMD_NAMES, cString, InfoOff, ObjOff } from './attr.js';
 import { Errno, loadBinding, type BpfSys } from './binding.js';
@@ -115,16 +115,32 @@ export function isBpffs(dir: string): boolean {
   }
 }
 
+/**
+ * Create `dir` and its missing parents one level at a time (Node's recursive mkdir can spin
+ * forever on sysfs, which is what /sys/fs/bpf is when bpffs is not mounted there).
+ */
+export function mkdirLevels(dir: string, op: string): void {
+  let cur = '';
+  for (const part of resolve(dir).split('/').filter(Boolean)) {
+    cur += `/${part}`;
+    if (existsSync(cur)) continue;
+    try {
+      mkdirSync(cur);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EEXIST') continue;
+      throw new SyscallError('mkdir', Math.abs(err.errno ?? Errno.EIO), `${op}: cannot create ${cur}: ${err.code ?? err.message}`, {
+        cause: e,
+        hint: 'pins need a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)',
+      });
+    }
+  }
+}
+
 /** BPF_OBJ_PIN `fd` at `path` (parent directory must be on bpffs; created if missing). */
 export function objPin(op: string, fd: number, path: string): void {
   const dir = dirname(path);
-  if (!existsSync(dir)) {
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw new SyscallError('mkdir', (e as { errno?: number }).errno ? Math.abs((e as { errno: number }).errno) : Errno.EIO, `${op}: cannot create ${dir}: ${(e as Error).message}`, { cause: e });
-    }
-  }
+  mkdirLevels(dir, op);
   const s = sys();
   const path0 = cString(path);
   const attr = new Attr(s, ObjOff.Size).ptr(ObjOff.Pathname, path0).setU32(ObjOff.BpfFd, fd);

@@ -23,12 +23,12 @@ export const BPFFS = '/sys/fs/bpf';
 /** A unique bpffs directory for one test file (mounting bpffs when needed). */
 export function pinDir(tag: string): string {
   if (!isBpffs(BPFFS)) {
-    mkdirSync(BPFFS, { recursive: true });
+    if (!existsSync(BPFFS)) mkdirSync(BPFFS);
     execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS]);
   }
   const dir = `${BPFFS}/bpfkit_${tag}_${process.pid}`;
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir);
   return dir;
 }
 

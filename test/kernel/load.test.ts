@@ -292,6 +292,12 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect((err as Error).message).toContain(`max_entries ${pinnedSpec.maxEntries}`);
     expect((err as Error).message).toContain(`max_entries ${pinnedSpec.maxEntries + 1}`);
     expect((err as Error).message).toContain(`${dir}/${pinnedSpec.name}`);
+
+    // a missing pin root is created level by level; a pin root off bpffs fails with a hint
+    const nested = loadSpec(spec, { pinRoot: `${dir}/nested/a/b` });
+    cleanup.push(nested);
+    expect(existsSync(`${dir}/nested/a/b/${pinnedSpec.name}`)).toBe(true);
+    expect(() => loadSpec(spec, { pinRoot: '/proc/bpfkit-no-such-dir' })).toThrow(/cannot create \/proc\/bpfkit-no-such-dir/);
   });
 
   test('program pin and openPinnedProgram', () => {
