@@ -43,7 +43,6 @@ const enum PerfC {
   RecordLost = 2,
   RecordSample = 9,
   DataHead = 1024,
-  DataTail = 1032,
 }
 
 /** What a reader needs to know about its map. */
@@ -172,6 +171,9 @@ export class RingbufReader extends Waiter implements BackendEventReader {
   private producer: ArrayBuffer;
   private data: Uint8Array;
   private words: Uint32Array;
+  private readonly consPos: BigUint64Array;
+  private readonly prodPos: BigUint64Array;
+  private readonly publishEvery: number;
   private readonly dataOff: number;
   protected readonly pollFds: readonly number[];
   private lastBusy = false;
@@ -206,14 +208,17 @@ export class RingbufReader extends Waiter implements BackendEventReader {
     this.dataOff = page;
     this.data = new Uint8Array(this.producer, page, 2 * size);
     this.words = new Uint32Array(this.producer, page, (2 * size) >>> 2);
+    // Positions: Atomics on the mapped u64s (sequentially consistent, so acquire/release).
+    this.consPos = new BigUint64Array(this.consumer, 0, 1);
+    this.prodPos = new BigUint64Array(this.producer, 0, 1);
+    this.publishEvery = Math.min(size >>> 2, 1 << 16);
     this.pollFds = [fd];
   }
 
   /** Bytes between the consumer and producer positions (committed or not). */
   pending(): number {
     if (this.closed) return 0;
-    const s = sys();
-    return s.atomicLoad64(this.producer, 0) - s.atomicLoad64(this.consumer, 0);
+    return Number(Atomics.load(this.prodPos, 0) - Atomics.load(this.consPos, 0));
   }
 
   protected hasData(): boolean {
@@ -226,31 +231,40 @@ export class RingbufReader extends Waiter implements BackendEventReader {
 
   poll(onRecord: (record: Uint8Array) => void): number {
     if (this.closed) return 0;
-    const s = sys();
-    let cons = s.atomicLoad64(this.consumer, 0);
-    let prod = s.atomicLoad64(this.producer, 0);
+    const consPos = this.consPos;
+    const prodPos = this.prodPos;
+    let cons = Number(Atomics.load(consPos, 0));
+    let prod = Number(Atomics.load(prodPos, 0));
+    let published = cons;
     let n = 0;
     this.lastBusy = false;
-    while (cons < prod) {
-      const off = cons % this.size;
-      const hdr = Atomics.load(this.words, off >>> 2) >>> 0;
-      if (hdr & Rb.BusyBit) {
-        this.lastBusy = true;
-        break;
+    try {
+      while (cons < prod) {
+        const off = cons % this.size;
+        const hdr = Atomics.load(this.words, off >>> 2) >>> 0;
+        if (hdr & Rb.BusyBit) {
+          this.lastBusy = true;
+          break;
+        }
+        const len = hdr & ~(Rb.BusyBit | Rb.DiscardBit);
+        cons += (len + Rb.HdrSize + 7) & ~7;
+        if ((hdr & Rb.DiscardBit) === 0) {
+          const start = off + Rb.HdrSize;
+          const rec = this.data.slice(start, start + len);
+          n++;
+          // Hand space back to producers every `publishEvery` bytes (and at the end).
+          if (cons - published >= this.publishEvery) {
+            Atomics.store(consPos, 0, BigInt(cons));
+            published = cons;
+          }
+          onRecord(rec);
+          if (this.closed) return n;
+        }
+        if (cons >= prod) prod = Number(Atomics.load(prodPos, 0));
       }
-      const len = hdr & ~(Rb.BusyBit | Rb.DiscardBit);
-      cons += (len + Rb.HdrSize + 7) & ~7;
-      if ((hdr & Rb.DiscardBit) === 0) {
-        const start = off + Rb.HdrSize;
-        const rec = this.data.slice(start, start + len);
-        s.atomicStore64(this.consumer, 0, cons);
-        n++;
-        onRecord(rec);
-        if (this.closed) return n;
-      } else {
-        s.atomicStore64(this.consumer, 0, cons);
-      }
-      if (cons >= prod) prod = s.atomicLoad64(this.producer, 0);
+    } finally {
+      // Also when onRecord throws: what was delivered is consumed.
+      if (!this.closed && cons !== published) Atomics.store(consPos, 0, BigInt(cons));
     }
     return n;
   }
@@ -285,6 +299,8 @@ interface CpuRing {
   buf: ArrayBuffer;
   bytes: Uint8Array;
   dv: DataView;
+  /** data_head (0) and data_tail (1) of perf_event_mmap_page. */
+  pos: BigUint64Array;
   dataOff: number;
   dataSize: number;
 }
@@ -367,6 +383,7 @@ export class PerfReader extends Waiter implements BackendEventReader {
       buf,
       bytes: new Uint8Array(buf),
       dv,
+      pos: new BigUint64Array(buf, PerfC.DataHead, 2),
       dataOff: Number(dv.getBigUint64(1040, true)) || page,
       dataSize: Number(dv.getBigUint64(1048, true)) || pages * page,
     };
@@ -398,8 +415,7 @@ export class PerfReader extends Waiter implements BackendEventReader {
 
   protected hasData(): boolean {
     if (this.closed) return false;
-    const s = sys();
-    for (const r of this.rings) if (s.atomicLoad64(r.buf, PerfC.DataHead) !== r.dv.getUint32(PerfC.DataTail, true) + r.dv.getUint32(PerfC.DataTail + 4, true) * 2 ** 32) return true;
+    for (const r of this.rings) if (Atomics.load(r.pos, 0) !== r.pos[1]) return true;
     return false;
   }
 
@@ -410,34 +426,42 @@ export class PerfReader extends Waiter implements BackendEventReader {
 
   poll(onRecord: (record: Uint8Array) => void): number {
     if (this.closed) return 0;
-    const s = sys();
     let n = 0;
     for (const r of this.rings) {
-      const head = s.atomicLoad64(r.buf, PerfC.DataHead);
-      let tail = r.dv.getUint32(PerfC.DataTail, true) + r.dv.getUint32(PerfC.DataTail + 4, true) * 2 ** 32;
+      const pos = r.pos;
+      const head = Number(Atomics.load(pos, 0));
+      let tail = Number(pos[1]!);
+      let published = tail;
       const size = r.dataSize;
-      while (tail < head) {
-        const off = tail % size;
-        const base = r.dataOff + off;
-        // Headers are 8-aligned and the ring size is a multiple of 8: a header never wraps.
-        const type = r.dv.getUint32(base, true);
-        const recSize = r.dv.getUint16(base + 6, true);
-        if (recSize < 8) {
-          throw new BpfError('PERF_BUFFER_CORRUPT', `read perf buffer of map ${this.name} on cpu ${r.cpu}: record of size ${recSize} at ${tail}`);
+      const publishEvery = size >>> 2;
+      try {
+        while (tail < head) {
+          const off = tail % size;
+          const base = r.dataOff + off;
+          // Headers are 8-aligned and the ring size is a multiple of 8: a header never wraps.
+          const type = r.dv.getUint32(base, true);
+          const recSize = r.dv.getUint16(base + 6, true);
+          if (recSize < 8) {
+            throw new BpfError('PERF_BUFFER_CORRUPT', `read perf buffer of map ${this.name} on cpu ${r.cpu}: record of size ${recSize} at ${tail}`);
+          }
+          const rec = this.copyOut(r, off, recSize);
+          tail += recSize;
+          if (tail - published >= publishEvery) {
+            Atomics.store(pos, 1, BigInt(tail));
+            published = tail;
+          }
+          if (type === PerfC.RecordSample) {
+            const rawSize = Math.min(new DataView(rec.buffer).getUint32(8, true), recSize - 12);
+            n++;
+            onRecord(rec.subarray(12, 12 + rawSize));
+            if (this.closed) return n;
+          } else if (type === PerfC.RecordLost && recSize >= 24) {
+            this.lost += Number(new DataView(rec.buffer).getBigUint64(16, true));
+          }
         }
-        const rec = this.copyOut(r, off, recSize);
-        tail += recSize;
-        if (type === PerfC.RecordSample) {
-          const rdv = new DataView(rec.buffer);
-          const rawSize = Math.min(rdv.getUint32(8, true), recSize - 12);
-          s.atomicStore64(r.buf, PerfC.DataTail, tail);
-          n++;
-          onRecord(rec.subarray(12, 12 + rawSize));
-          if (this.closed) return n;
-        } else {
-          if (type === PerfC.RecordLost && recSize >= 24) this.lost += Number(new DataView(rec.buffer).getBigUint64(16, true));
-          s.atomicStore64(r.buf, PerfC.DataTail, tail);
-        }
+      } finally {
+        // Also when onRecord throws: what was delivered is consumed.
+        if (!this.closed && tail !== published) Atomics.store(pos, 1, BigInt(tail));
       }
     }
     return n;

@@ -69,6 +69,28 @@ describe.skipIf(!isRootLinux)(`event readers (${isRootLinux ? 'root' : SKIP_REAS
       }
     });
 
+    test('a throwing callback: records delivered so far are consumed, the rest stay for the next poll', () => {
+      const rb = openEventReader(o.map('rb')) as RingbufReader;
+      try {
+        emit(11);
+        emit(12);
+        emit(13);
+        const seen: number[] = [];
+        expect(() =>
+          rb.poll((r) => {
+            seen.push(seqOf(r));
+            if (seqOf(r) === 12) throw new Error('stop');
+          }),
+        ).toThrow('stop');
+        expect(seen).toEqual([11, 12]);
+        rb.poll((r) => seen.push(seqOf(r)));
+        expect(seen).toEqual([11, 12, 13]);
+        expect(rb.pending()).toBe(0);
+      } finally {
+        rb.close();
+      }
+    });
+
     test('records keep their order across many wrap-arounds of the ring', () => {
       const rb = openEventReader(o.map('rb')) as RingbufReader;
       try {
