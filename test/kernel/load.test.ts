@@ -4,7 +4,7 @@
  * by-name pinning and program pinning.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -87,6 +87,39 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
       expect(r.msg).toContain('npm install');
       expect(r.probe.ok).toBe(false);
       expect(r.probe.reason).toBe(r.msg);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('without privileges: EPERM gives SyscallError with the CAP_BPF hint, and probe() says why', () => {
+    const root = mkdtempSync(join(tmpdir(), 'bpfkit-eperm-'));
+    try {
+      const lib = join(process.cwd(), 'lib', 'kernel');
+      writeFileSync(
+        join(root, 'main.ts'),
+        `import { probe } from '${lib}/binding.js';
+         import { KernelMap } from '${lib}/maps.js';
+         import { loadProgram } from '${lib}/programs.js';
+         const out: Record<string, unknown> = { probe: probe() };
+         const spec = { name: 'x', type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, pinning: 'none', section: '.maps', keyTypeId: 0, valueTypeId: 0, contents: [], freeze: false, globalData: false } as const;
+         try { KernelMap.create(spec); } catch (e) { out.map = { name: (e as Error).constructor.name, msg: (e as Error).message, errno: (e as { errno?: number }).errno }; }
+         const insns = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+         const prog = { name: 'p', section: 'socket', type: 'socket_filter', flags: 0, sleepable: false, instructions: insns, subprograms: [], functionStarts: [], mapReferences: [], externReferences: [], license: 'GPL', kernelVersion: 0, funcInfo: [], lineInfo: [], coreRelocs: [] } as const;
+         try { loadProgram(prog as never, { maps: new Map() }, { btfFd: 0 }); } catch (e) { out.prog = { name: (e as Error).constructor.name, msg: (e as Error).message }; }
+         console.log(JSON.stringify(out));`,
+      );
+      chmodSync(root, 0o755);
+      chmodSync(join(root, 'main.ts'), 0o644);
+      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', join(process.cwd(), 'node_modules', '.bin', 'tsx'), join(root, 'main.ts')], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { probe: { ok: boolean; reason: string }; map: { name: string; msg: string; errno: number }; prog: { name: string; msg: string } };
+      expect(r.probe.ok).toBe(false);
+      expect(r.probe.reason).toMatch(/Operation not permitted.*CAP_BPF/);
+      expect(r.map.name).toBe('SyscallError');
+      expect(r.map.errno).toBe(1);
+      expect(r.map.msg).toMatch(/^create map x \(hash\): Operation not permitted \(run as root or grant CAP_BPF/);
+      expect(r.prog.name).toBe('SyscallError');
+      expect(r.prog.msg).toMatch(/^load program p: Operation not permitted \(run as root or grant CAP_BPF.*CAP_NET_ADMIN/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
