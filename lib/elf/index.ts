@@ -95,6 +95,9 @@ interface MapSlot {
   valuesOff: number;
 }
 
+/** Code size (instructions) above which a program is linked on first read; see program(). */
+export const LAZY_LINK_INSNS = 4096;
+
 const DATA_SECTION = /^\.(data|rodata|bss)(\..+)?$/;
 const utf8 = new TextDecoder();
 
@@ -754,16 +757,23 @@ class ObjectParser {
   }
 
   /**
-   * The ProgramSpec for an entry function. Everything but the linked code is filled in now;
-   * the linked fields (see `Linked`) are computed together on first read and then stored as
-   * ordinary data properties, so the spec stays plain, enumerable, copyable data. This keeps
-   * opening an object cheap (libbpf likewise links only at load time); everything that can be
-   * wrong in an object is checked by parseObject except calls that the assembler resolved
-   * inside a section without a relocation, which are checked when they are first linked.
+   * The ProgramSpec for an entry function. Programs are linked right away, unless their code
+   * sections (own section + .text) exceed LAZY_LINK_INSNS instructions: then the linked fields
+   * (see `Linked`) are own, enumerable accessors that link once on first read, so opening a
+   * huge object stays cheap (libbpf likewise links only at load time) while the spec still
+   * reads, copies and compares as plain data. For those programs, calls that the assembler
+   * resolved inside a section without a relocation are checked when first linked, so an
+   * ElfError about them can come from reading `instructions` (or another linked field).
    */
   private program(entry: Func): ProgramSpec {
     const info = programInfoForSection(entry.section.sec.name);
-    const spec = lazyProgram(entry.name, entry.section.sec.name, info.type, info.flags, info.sleepable, this.license, this.kernelVersion, () => this.link(entry));
+    const name = entry.name;
+    const section = entry.section.sec.name;
+    let code = 0;
+    for (const cs of this.code.values()) if (cs === entry.section || cs.sec.name === '.text') code += cs.insns;
+    const spec: ProgramSpec = code <= LAZY_LINK_INSNS
+      ? { name, section, type: info.type, flags: info.flags, sleepable: info.sleepable, license: this.license, kernelVersion: this.kernelVersion, ...this.link(entry) }
+      : lazyProgram(name, section, info.type, info.flags, info.sleepable, this.license, this.kernelVersion, () => this.link(entry));
     if (info.attachType) spec.attachType = info.attachType;
     if (info.attachTo) spec.attachTo = info.attachTo;
     return spec;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseObject } from '../../lib/elf/index.js';
+import { LAZY_LINK_INSNS, parseObject } from '../../lib/elf/index.js';
 import type { ObjectSpec, ProgramSpec } from '../../lib/spec/index.js';
 import {
   allObjects, bpftoolBtf, objdumpLines, readelfRelocs, readelfSections, readelfSymbols,
@@ -259,5 +259,25 @@ describe('parseObject on every test object', () => {
     }
     expect(checked).toBeGreaterThan(100);
     expect(dwarfChecked).toBeGreaterThan(50);
+  });
+
+  it('lazily linked programs (huge code) read, copy and compare as plain data', () => {
+    const big = objects.map((o) => load(o)).find((or) => or.spec.programs.some((p) => p.instructions.length / 8 > LAZY_LINK_INSNS));
+    expect(big, 'a test object above the lazy-link threshold (long_jump)').toBeDefined();
+    const path = big!.spec.source;
+    const fresh = parseObject(new Uint8Array(readFileSync(path)), path);
+    const p = fresh.programs[0]!;
+    const d = Object.getOwnPropertyDescriptor(p, 'instructions')!;
+    expect(d.enumerable).toBe(true);
+    expect(typeof d.get).toBe('function');
+    const copy = structuredClone(p);
+    expect(Object.getOwnPropertyDescriptor(copy, 'instructions')!.value).toBeInstanceOf(Uint8Array);
+    expect(copy).toEqual(big!.spec.programs[0]);
+    expect(JSON.parse(JSON.stringify(p, (_k, v) => (v instanceof Uint8Array ? v.length : v))).instructions).toBe(p.instructions.length);
+    // Assignment replaces the accessor with a plain value.
+    const q = parseObject(new Uint8Array(readFileSync(path)), path).programs[0]!;
+    q.lineInfo = [];
+    expect(Object.getOwnPropertyDescriptor(q, 'lineInfo')!.value).toEqual([]);
+    expect(q.instructions.length).toBe(p.instructions.length);
   });
 });
