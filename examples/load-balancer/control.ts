@@ -4,7 +4,11 @@
  * data plane's maps — Maglev ring updates go out as one batch of the changed slots.
  */
 import { ArgumentError, BpfError } from '../../lib/errors.js';
-import type { BpfMap } from '../../lib/object/map.js';
+import { BpfMap } from '../../lib/object/map.js';
+import { openObject } from '../../lib/object/object.js';
+import { datasecVariable } from '../../lib/object/codec.js';
+import { BtfKind } from '../../lib/btf/index.js';
+import { join } from 'node:path';
 import { load, type BpfObject } from '../../lib/index.js';
 import type { BackendOption } from '../../lib/object/registry.js';
 import type { Link } from '../../lib/object/link.js';
@@ -99,6 +103,49 @@ export function dataPlaneOf(obj: BpfObject): LbDataPlane {
     run: (frame) => prog.run({ data: frame }),
     possibleCpus: obj.backend.possibleCpus,
   };
+}
+
+/** File names under a balancer's pin directory. */
+export const LINK_PIN = 'link';
+export const RODATA_PIN = 'rodata';
+
+/** Offset of `ring_size` in the lb object's .rodata, from its BTF. */
+function ringSizeOffset(): number {
+  const spec = openObject(LB_OBJECT);
+  const btf = spec.btf;
+  const ds = btf?.types.find((t) => t.kind === BtfKind.Datasec && t.name === '.rodata');
+  const v = btf && ds ? datasecVariable(btf, ds.id, 'ring_size') : undefined;
+  if (!v) throw new BpfError('LB_OBJECT', `lb: ${LB_OBJECT} has no ring_size in .rodata`);
+  return v.off;
+}
+
+/**
+ * Re-open a balancer whose maps were pinned in `dir` by `bpfkit lb apply` (kernel), with the ring
+ * size read back from its pinned `.rodata`.
+ */
+export async function openPinnedDataPlane(dir: string): Promise<{ plane: LbDataPlane; ringSize: number; close(): void }> {
+  const maps = new Map<string, BpfMap<Uint8Array, Uint8Array>>();
+  const owned: BpfMap[] = [];
+  const close = () => { for (const m of owned) m.close(); };
+  try {
+    for (const name of [...LB_MAP_NAMES, RODATA_PIN]) {
+      const m = await BpfMap.openPinned(join(dir, name), { backend: 'kernel' });
+      owned.push(m);
+      maps.set(name, m.raw);
+    }
+  } catch (e) {
+    close();
+    throw new BpfError('LB_NOT_RUNNING', `lb: no running balancer pinned at ${dir} (${(e as Error).message})`, { cause: e });
+  }
+  const rodata = maps.get(RODATA_PIN)!.lookup(new Uint8Array(4))!;
+  const ringSize = new DataView(rodata.buffer, rodata.byteOffset).getUint32(ringSizeOffset(), true);
+  const first = maps.get('ctl')!;
+  const plane: LbDataPlane = {
+    map: (name: LbMapName) => maps.get(name)!,
+    run: () => { throw new BpfError('LB_NO_PROGRAM', 'lb: a balancer re-opened from pins cannot run test frames'); },
+    possibleCpus: first.backend.possibleCpus,
+  };
+  return { plane, ringSize, close };
 }
 
 export class LoadBalancer {

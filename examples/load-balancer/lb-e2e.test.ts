@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BpfMap } from '../../lib/object/map.js';
-import { LB_MAP_NAMES, LoadBalancer, type LbDataPlane } from './control.js';
+import { LoadBalancer, openPinnedDataPlane } from './control.js';
 
 const isRootLinux = process.platform === 'linux' && process.getuid?.() === 0;
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -101,11 +100,10 @@ describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Lin
   }
 
   async function running(): Promise<{ lb: LoadBalancer; close(): void }> {
-    const maps = new Map<string, BpfMap<Uint8Array, Uint8Array>>();
-    for (const n of LB_MAP_NAMES) maps.set(n, await BpfMap.openPinned<Uint8Array, Uint8Array>(join(bpffs, 'lb', n), { backend: 'kernel' }));
-    const plane: LbDataPlane = { map: (n) => maps.get(n)!, run: () => { throw new Error('not used'); }, possibleCpus: maps.get('ctl')!.backend.possibleCpus };
-    return { lb: LoadBalancer.fromMaps(plane, 65537), close: () => { for (const m of maps.values()) m.close(); } };
+    const p = await openPinnedDataPlane(join(bpffs, 'lb'));
+    return { lb: LoadBalancer.fromMaps(p.plane, p.ringSize), close: p.close };
   }
+
 
   function nameOf(addr: string | undefined): string {
     return Object.entries(IP).find(([, a]) => a === addr)?.[0] ?? `none(${addr})`;

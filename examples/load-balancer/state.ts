@@ -233,10 +233,25 @@ export class LbState {
 
   /** Ring slots that differ from `old` (all slots when undefined), as one batch. */
   private ringWrites(vip: VipState, old: Uint32Array | undefined): MapWrites {
-    const slots = old ? ringDiff(old, vip.ring) : Array.from(vip.ring.keys());
+    const ring = vip.ring;
+    const slots = old ? ringDiff(old, ring) : undefined;
+    const n = slots ? slots.length : ring.length;
     const base = vip.vipNum * this.ringSize;
-    return { map: 'rings', updates: slots.map((s) => [u32(base + s), u32(vip.ring[s]!)]), deletes: [] };
+    // One packed buffer for keys and one for values; the updates are views into them.
+    const keys = new Uint8Array(n * 4);
+    const values = new Uint8Array(n * 4);
+    const kv = new DataView(keys.buffer);
+    const vv = new DataView(values.buffer);
+    const updates: [Uint8Array, Uint8Array][] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const slot = slots ? slots[i]! : i;
+      kv.setUint32(i * 4, base + slot, true);
+      vv.setUint32(i * 4, ring[slot]!, true);
+      updates[i] = [keys.subarray(i * 4, i * 4 + 4), values.subarray(i * 4, i * 4 + 4)];
+    }
+    return { map: 'rings', updates, deletes: [] };
   }
+
 }
 
 export function ctlFromConfig(c: { gatewayMac: string; sourcePrefix4: string; sourcePrefix6: string; maxPacketSize: number }): CtlConfig {

@@ -13,15 +13,11 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, BpfError } from '../../errors.js';
-import { BpfMap } from '../../object/map.js';
 import { Link } from '../../object/link.js';
-import { openObject } from '../../object/object.js';
-import { datasecVariable } from '../../object/codec.js';
-import { BtfKind } from '../../btf/index.js';
 import type { CommandIo } from '../main.js';
 import { parseOpts } from '../parse-opts.js';
 import { loadConfig } from '../../../examples/load-balancer/config.js';
-import { LB_MAP_NAMES, LB_OBJECT, LoadBalancer, type LbDataPlane, type LbMapName, type LbStats } from '../../../examples/load-balancer/control.js';
+import { LB_MAP_NAMES, LINK_PIN, LoadBalancer, openPinnedDataPlane, RODATA_PIN, type LbStats } from '../../../examples/load-balancer/control.js';
 
 const USAGE = `usage: bpfkit lb apply CONFIG [--dev IFACE] [--backend kernel|emulator] [--mode skb|native] [--pin-dir DIR] [--json]
        bpfkit lb stats [--dev IFACE | --pin-dir DIR] [--interval SECONDS] [--count N] [--json]
@@ -45,47 +41,11 @@ options:
   --json             machine-readable output
 `;
 
-const LINK_PIN = 'link';
-const RODATA_PIN = 'rodata';
-
 function pinDirOf(cmd: string, dev: string | undefined, dir: string | undefined): string {
   if (dir) return dir;
   if (!dev) throw new ArgumentError(`${cmd}: give --dev IFACE or --pin-dir DIR`);
   if (!/^[\w.-]{1,15}$/.test(dev)) throw new ArgumentError(`${cmd}: bad interface name ${JSON.stringify(dev)}`);
   return join('/sys/fs/bpf/bpfkit-lb', dev);
-}
-
-/** Offset of `ring_size` in the lb object's .rodata, from its BTF. */
-function ringSizeOffset(): number {
-  const spec = openObject(LB_OBJECT);
-  const btf = spec.btf;
-  const ds = btf?.types.find((t) => t.kind === BtfKind.Datasec && t.name === '.rodata');
-  const v = btf && ds ? datasecVariable(btf, ds.id, 'ring_size') : undefined;
-  if (!v) throw new BpfError('LB_OBJECT', `lb: ${LB_OBJECT} has no ring_size in .rodata`);
-  return v.off;
-}
-
-async function openPinnedPlane(dir: string): Promise<{ plane: LbDataPlane; ringSize: number; close(): void }> {
-  const maps = new Map<string, BpfMap<Uint8Array, Uint8Array>>();
-  const close = () => { for (const m of maps.values()) m.close(); };
-  try {
-    for (const name of [...LB_MAP_NAMES, RODATA_PIN]) {
-      const m = await BpfMap.openPinned<Uint8Array, Uint8Array>(join(dir, name), { backend: 'kernel' });
-      maps.set(name, m);
-    }
-  } catch (e) {
-    close();
-    throw new BpfError('LB_NOT_RUNNING', `lb: no running balancer pinned at ${dir} (${(e as Error).message})`, { cause: e });
-  }
-  const rodata = maps.get(RODATA_PIN)!.lookup(new Uint8Array(4))!;
-  const ringSize = new DataView(rodata.buffer, rodata.byteOffset).getUint32(ringSizeOffset(), true);
-  const first = maps.get('ctl')!;
-  const plane: LbDataPlane = {
-    map: (name: LbMapName) => maps.get(name)!,
-    run: () => { throw new BpfError('LB_NO_PROGRAM', 'lb: a balancer re-opened from pins cannot run test frames'); },
-    possibleCpus: first.backend.possibleCpus,
-  };
-  return { plane, ringSize, close };
 }
 
 function formatStats(s: LbStats): string {
@@ -122,7 +82,7 @@ async function apply(args: string[], io: CommandIo): Promise<number> {
   const dev = o.values.get('dev');
   const dir = pinDirOf('lb apply', dev, o.values.get('pin-dir'));
   if (existsSync(join(dir, LINK_PIN))) {
-    const running = await openPinnedPlane(dir);
+    const running = await openPinnedDataPlane(dir);
     try {
       const lb = LoadBalancer.fromMaps(running.plane, running.ringSize);
       out(lb.apply(config), `running balancer at ${dir}`);
@@ -158,7 +118,7 @@ async function stats(args: string[], io: CommandIo): Promise<number> {
   const count = Number(o.values.get('count') ?? '1');
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new ArgumentError('lb stats: --count must be a positive integer');
   const dir = pinDirOf('lb stats', o.values.get('dev'), o.values.get('pin-dir'));
-  const running = await openPinnedPlane(dir);
+  const running = await openPinnedDataPlane(dir);
   try {
     const lb = LoadBalancer.fromMaps(running.plane, running.ringSize);
     let prev = lb.stats();
