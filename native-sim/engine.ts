@@ -31,10 +31,14 @@
  *
  * ## Budget
  * Each run gets an instruction budget (`vm.budget`, default DEFAULT_BUDGET). Both engines charge
- * a basic block's instruction count when the block is entered; if the budget cannot pay for the
- * block the run stops with EmulatorFault code INSN_LIMIT naming the block's first instruction.
- * So a completed run has consumed exactly the number of instructions it executed, and both
- * engines fail at the same instruction.
+ * a basic block's instruction count when the block is entered, and check the budget only at
+ * checkpoints: function entries and loop headers (targets of backward jumps), where a block the
+ * budget cannot pay for stops the run with EmulatorFault code INSN_LIMIT naming its first
+ * instruction. Every loop and every recursion passes a checkpoint, so runaway programs always
+ * stop; between checkpoints only straight-line code runs (bounded by the program's length), so
+ * the remaining budget may dip below zero there and the next checkpoint faults. A completed run
+ * has consumed exactly the number of instructions it executed, and both engines fail at the same
+ * instruction.
  *
  * ## Errors
  * Everything is an `EmulatorFault` (lib/errors.ts) naming the program, the instruction slot and,
@@ -347,6 +351,8 @@ export interface Analysis {
   leader: Uint8Array;
   /** At each leader: the number of instructions in its block. */
   blockLen: Int32Array;
+  /** 1 at budget checkpoints: function starts and targets of backward jumps. */
+  checkpoint: Uint8Array;
   /** 1 at the first slot of each function (entry, bpf-to-bpf call targets, function pointers). */
   funcStart: Uint8Array;
   /** Jump / call target slot of each jump / pseudo call, else -1. */
@@ -368,7 +374,7 @@ export function analyze(program: EngineProgram, helpers: HelperTable): Analysis 
     n,
     code: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n), off: new Int16Array(n),
     imm: new Int32Array(n), imm64Lo: new Int32Array(n), imm64Hi: new Int32Array(n), inner: new Uint8Array(n),
-    leader: new Uint8Array(n + 1), blockLen: new Int32Array(n), funcStart: new Uint8Array(n),
+    leader: new Uint8Array(n + 1), blockLen: new Int32Array(n), checkpoint: new Uint8Array(n), funcStart: new Uint8Array(n),
     target: new Int32Array(n).fill(-1),
   };
   for (let pc = 0; pc < n; pc++) {
@@ -479,6 +485,12 @@ export function analyze(program: EngineProgram, helpers: HelperTable): Analysis 
     const op = code & 0xf0;
     const isJmp = (code & 7) === 5 || (code & 7) === 6;
     if (!(isJmp && (op === 0x90 || op === 0x00))) fail(last, 'the last instruction falls through past the end of the program');
+  }
+  // Budget checkpoints: function starts and targets of backward jumps.
+  for (let pc = 0; pc < n; pc++) {
+    if (a.funcStart[pc]) a.checkpoint[pc] = 1;
+    const t = a.target[pc]!;
+    if (t >= 0 && t <= pc && !a.inner[pc] && a.code[pc] !== 0x85) a.checkpoint[t] = 1;
   }
   // Block lengths.
   let start = 0;

@@ -75,7 +75,7 @@ class InterpProgram implements CompiledProgram {
     for (;;) {
       if (A.leader[pc]) {
         const len = A.blockLen[pc]!;
-        if (vm.budget < len) budgetFault(vm, pc);
+        if (A.checkpoint[pc] && vm.budget < len) budgetFault(vm, pc);
         vm.budget -= len;
       }
       const code = A.code[pc]!;

@@ -172,14 +172,8 @@ function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuil
   b.param('F', A.funcStart);
   const facts = hiFacts(A);
   const layout = dagLayout(A);
-  if (layout !== undefined) {
-    // Two versions: straight-line labeled blocks without budget checks when the budget covers
-    // every instruction of the program (no path is longer), else the checked dispatch loop.
-    emitFunction(b, A, helpers, facts, undefined, 'slow');
-    emitFunction(b, A, helpers, facts, layout, 'run');
-  } else {
-    emitFunction(b, A, helpers, facts, undefined, 'run');
-  }
+  // Loop-free programs become straight-line labeled blocks, the rest a dispatch loop.
+  emitFunction(b, A, helpers, facts, layout, 'run');
   b.line('return run;');
   return b;
 }
@@ -192,10 +186,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   let usesHelpers = false;
   const used = new Uint8Array(11);
   used[0] = 1;
-  let insnCount = 0;
   for (let pc = 0; pc < n; pc++) {
     if (A.inner[pc]) continue;
-    insnCount++;
     const c = A.code[pc]!;
     if (c === 0x8d || (c === 0x85 && A.src[pc] === 1)) usesCalls = true;
     if (c === 0xe5) usesMayGoto = true;
@@ -212,7 +204,6 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   const jump = (t: number): string => (dag ? `break L${t};` : `pc = ${t}; continue;`);
   b.line(`function ${name}(vm, pc) {`);
   b.indent();
-  if (dag) b.line(`if (vm.budget < ${insnCount} || pc !== 0) return slow(vm, pc);`);
   b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
   const regInit: string[] = ['r0l = 0', 'r0h = 0'];
   for (let i = 1; i <= 5; i++) {
@@ -340,13 +331,13 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
           b.dedent();
           b.line(`} // L${pc}`);
         }
-        b.line(`B -= ${len};`);
       } else {
         b.dedent();
         b.line(`case ${pc}:`);
         b.indent();
-        b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${pc}); } B -= ${len};`);
       }
+      if (A.checkpoint[pc]) b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${pc}); }`);
+      b.line(`B -= ${len};`);
     }
     const code = A.code[pc]!;
     const dst = A.dst[pc]!;
