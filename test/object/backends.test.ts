@@ -158,6 +158,13 @@ async function script(backend: 'kernel' | 'emulator'): Promise<Outcome> {
 }
 
 describe.each(BACKENDS)('public API on the %s backend', (backend) => {
+  it('logLevel keeps the verifier log; insnsProcessed is reported', async () => {
+    using obj = await load(specs.xdp_port_filter!, { backend, logLevel: 2 });
+    const p = obj.programs.port_filter!;
+    expect(p.log).toMatch(/processed \d+ insns/);
+    expect(p.insnsProcessed).toBeGreaterThan(10);
+  });
+
   it('runs the shared script with the expected results', async () => {
     const o = await script(backend);
     expect(o.verdicts).toEqual([1, 2, 2, 1, 2]);
