@@ -84,6 +84,8 @@ class JitProgram implements CompiledProgram {
 
 /** Most nested labeled blocks in straight-line mode (JS parsers recurse per nesting level). */
 const MAX_DAG_LABELS = 200;
+/** Most blocks re-ordered for straight-line mode (the ordering is quadratic in blocks). */
+const MAX_DAG_BLOCKS = 4000;
 
 /** Straight-line layout of a loop-free program: blocks in an order where every edge goes forward. */
 interface DagLayout {
@@ -103,6 +105,7 @@ function dagLayout(A: Analysis): DagLayout | undefined {
   const n = A.n;
   const starts: number[] = [];
   for (let pc = 0; pc < n; pc++) if (A.leader[pc] && !A.inner[pc]) starts.push(pc);
+  if (starts.length > MAX_DAG_BLOCKS) return undefined;
   const index = new Map<number, number>();
   starts.forEach((s, i) => index.set(s, i));
   const succ: number[][] = [];

@@ -296,4 +296,21 @@ describe('JIT vs interpreter on seeded random programs', () => {
     expect(backward).toBeGreaterThan(3000);
     expect(straight).toBe(3000);
   }, 300_000);
+
+  it('large programs compile and agree (20k branches; 100 deeply nested forward jumps)', () => {
+    const wide: A.AsmItem[] = [A.mov64(A.R0, 0)];
+    for (let i = 0; i < 20_000; i++) wide.push(A.jeq(A.R0, i * 7 + 3, `w${i}`), A.add64(A.R0, 1), A.label(`w${i}`));
+    wide.push(A.exit());
+    const nested: A.AsmItem[] = [A.mov64(A.R0, 1)];
+    for (let i = 0; i < 100; i++) nested.push(A.jgt(A.R0, 1000 - i, `n${i}`), A.mul64(A.R0, 3));
+    for (let i = 99; i >= 0; i--) nested.push(A.label(`n${i}`), A.add64(A.R0, i));
+    nested.push(A.exit());
+    for (const items of [wide, nested]) {
+      const insns = A.assembleBytes(items);
+      const a = runOn('interpreter', insns, new Uint8Array(MEM_SIZE));
+      const b = runOn('jit', insns, new Uint8Array(MEM_SIZE));
+      expect(a.fault).toBeUndefined();
+      expect(b).toEqual(a);
+    }
+  }, 120_000);
 });
