@@ -145,12 +145,24 @@ class ObjectParser {
     for (const cs of this.code.values()) this.relocateSection(cs);
     this.readMapValues();
 
-    const programs: ProgramSpec[] = [];
+    const entries: Func[] = [];
     for (const cs of this.code.values()) {
       if (cs.sec.name === '.text') continue;
-      const funcs = [...cs.funcAt.values()].filter((f) => f.global);
-      for (const f of funcs) programs.push(this.program(f));
+      for (const f of cs.funcAt.values()) if (f.global) entries.push(f);
     }
+    // Programs linked now share one buffer (one allocation per object, not per program).
+    const plans = entries.map((f) => (this.codeSize(f) <= LAZY_LINK_INSNS ? this.plan(f) : undefined));
+    let slots = 0;
+    for (const pl of plans) if (pl) slots += pl.total;
+    const arena = new Uint8Array(slots * 8);
+    let at = 0;
+    const programs = entries.map((f, i) => {
+      const pl = plans[i];
+      if (!pl) return this.program(f);
+      const out = arena.subarray(at * 8, (at + pl.total) * 8);
+      at += pl.total;
+      return this.program(f, this.link(f, pl, out));
+    });
     const spec: ObjectSpec = {
       source: elf.source,
       license: this.license,
@@ -653,7 +665,8 @@ class ObjectParser {
 
   // --- linking ----------------------------------------------------------------------------
 
-  private link(entry: Func): Linked {
+  /** Which functions a program needs, in first-use order (as libbpf appends them). */
+  private plan(entry: Func): LinkPlan {
     const funcs: Func[] = [entry];
     const starts = new Map<Func, number>([[entry, 0]]);
     let total = entry.count;
@@ -671,9 +684,17 @@ class ObjectParser {
         }
       }
     }
-    // Second pass: copy and patch.
-    const out = new Uint8Array(total * 8);
-    const odv = new DataView(out.buffer);
+    return { funcs, starts, total };
+  }
+
+  /**
+   * Link a program: copy its functions into `out` (total * 8 bytes; allocated if not given) and
+   * patch calls, function addresses and map loads; rebase func/line/CO-RE info.
+   */
+  private link(entry: Func, planned?: LinkPlan, out?: Uint8Array): Linked {
+    const { funcs, starts, total } = planned ?? this.plan(entry);
+    out ??= new Uint8Array(total * 8);
+    const odv = new DataView(out.buffer, out.byteOffset, out.byteLength);
     const mapRefs: MapReference[] = [];
     const externs: ExternReference[] = [];
     for (const f of funcs) {
@@ -765,19 +786,29 @@ class ObjectParser {
    * resolved inside a section without a relocation are checked when first linked, so an
    * ElfError about them can come from reading `instructions` (or another linked field).
    */
-  private program(entry: Func): ProgramSpec {
+  private codeSize(entry: Func): number {
+    let code = 0;
+    for (const cs of this.code.values()) if (cs === entry.section || cs.sec.name === '.text') code += cs.insns;
+    return code;
+  }
+
+  private program(entry: Func, linked?: Linked): ProgramSpec {
     const info = programInfoForSection(entry.section.sec.name);
     const name = entry.name;
     const section = entry.section.sec.name;
-    let code = 0;
-    for (const cs of this.code.values()) if (cs === entry.section || cs.sec.name === '.text') code += cs.insns;
-    const spec: ProgramSpec = code <= LAZY_LINK_INSNS
-      ? { name, section, type: info.type, flags: info.flags, sleepable: info.sleepable, license: this.license, kernelVersion: this.kernelVersion, ...this.link(entry) }
+    const spec: ProgramSpec = linked
+      ? { name, section, type: info.type, flags: info.flags, sleepable: info.sleepable, license: this.license, kernelVersion: this.kernelVersion, ...linked }
       : lazyProgram(name, section, info.type, info.flags, info.sleepable, this.license, this.kernelVersion, () => this.link(entry));
     if (info.attachType) spec.attachType = info.attachType;
     if (info.attachTo) spec.attachTo = info.attachTo;
     return spec;
   }
+}
+
+interface LinkPlan {
+  funcs: Func[];
+  starts: Map<Func, number>;
+  total: number;
 }
 
 type Linked = Pick<ProgramSpec, 'instructions' | 'subprograms' | 'functionStarts' | 'mapReferences' | 'externReferences' | 'funcInfo' | 'lineInfo' | 'coreRelocs'>;
