@@ -10,7 +10,7 @@
  * Workload (identical on both sides), per round: a fresh BPF_MAP_TYPE_HASH with u32 keys and u64
  * values; single ops = 100 chunks of 1000 BPF_MAP_UPDATE_ELEM, then 100 chunks of 1000
  * BPF_MAP_LOOKUP_ELEM, keys cycling over 0..9999 (TS writes the key per op and gets a fresh value
- * copy back, as the API does); batch ops = 5 bursts of 3 x BPF_MAP_UPDATE_BATCH and of
+ * copy back, as the API does); batch ops = 15 bursts of 3 x BPF_MAP_UPDATE_BATCH and of
  * 3 x BPF_MAP_LOOKUP_BATCH of 10k entries (a burst reports its median call). Reported: medians over all chunks/calls of all rounds, ratio = TS / C.
  * Targets: ≤ 1.15 for single ops, ≤ 1.05 for batch ops. Needs root on Linux.
  */
@@ -31,7 +31,7 @@ const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 3);
 const CHUNK = 1000;
 const CHUNKS = 100;
 const BATCH = 10_000;
-const BATCH_CALLS = 5;
+const BATCH_CALLS = 15;
 /** Batch calls per burst; a burst reports its median (both sides). */
 const BATCH_BURST = 3;
 

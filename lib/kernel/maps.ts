@@ -176,6 +176,8 @@ export class KernelMap implements BackendMap {
   private fdValue: number;
   private frozen = false;
   private readonly s: BpfSys;
+  /** The addon's bpfSlot, held directly (skips the exports-object property load per op). */
+  private readonly slot: (cmd: number, id: number) => number;
   private readonly key: Uint8Array;
   private readonly value: Uint8Array;
   private readonly next: Uint8Array;
@@ -199,6 +201,7 @@ export class KernelMap implements BackendMap {
 
   constructor(fd: number, info: MapInfo) {
     this.s = sys();
+    this.slot = this.s.bpfSlot;
     this.fdValue = fd;
     this.info = info;
     this.valueBytes = userValueSize(info.type, info.valueSize);
@@ -283,7 +286,7 @@ export class KernelMap implements BackendMap {
       slot = this.sElem;
     }
     a.u32[6] = flags;
-    const r = this.s.bpfSlot(BpfCmd.MapLookupElem, slot);
+    const r = this.slot(BpfCmd.MapLookupElem, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'lookup', BpfCmd.MapLookupElem, -r);
@@ -315,14 +318,14 @@ export class KernelMap implements BackendMap {
     if (value.length !== this.valueBytes) this.checkValue('update', value);
     copySmall(this.value, value);
     a.u32[6] = flags;
-    const r = this.s.bpfSlot(BpfCmd.MapUpdateElem, slot);
+    const r = this.slot(BpfCmd.MapUpdateElem, slot);
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
   }
 
   delete(key: Uint8Array): void {
     if (key.length !== this.info.keySize) this.checkKey('delete', key);
     copySmall(this.key, key);
-    const r = this.s.bpfSlot(BpfCmd.MapDeleteElem, this.sDelete);
+    const r = this.slot(BpfCmd.MapDeleteElem, this.sDelete);
     if (r < 0) throw mapError(this.info.name, 'delete', BpfCmd.MapDeleteElem, -r);
   }
 
@@ -334,7 +337,7 @@ export class KernelMap implements BackendMap {
       copySmall(this.key, key);
       slot = this.sNext;
     }
-    const r = this.s.bpfSlot(BpfCmd.MapGetNextKey, slot);
+    const r = this.slot(BpfCmd.MapGetNextKey, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'next key of', BpfCmd.MapGetNextKey, -r);
@@ -355,7 +358,7 @@ export class KernelMap implements BackendMap {
       slot = this.sElem;
     }
     a.u32[6] = 0;
-    const r = this.s.bpfSlot(BpfCmd.MapLookupAndDeleteElem, slot);
+    const r = this.slot(BpfCmd.MapLookupAndDeleteElem, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'lookup and delete', BpfCmd.MapLookupAndDeleteElem, -r);
