@@ -35,6 +35,22 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(fdCount()).toBe(before);
   });
 
+  test('objects with CO-RE and kconfig/ksym/kfunc externs: 200 load/run/close cycles leak nothing', async () => {
+    const core = await compileC('test/kernel/progs/core_task.bpf.c');
+    const externs = await compileC('test/kernel/progs/externs_k.bpf.c');
+    loadObjectFile(core).close();
+    loadObjectFile(externs).close();
+    const before = fdCount();
+    for (let i = 0; i < 200; i++) {
+      const a = loadObjectFile(core, { programs: ['core_raw_tp'] });
+      const b = loadObjectFile(externs);
+      if (i % 50 === 0) expect(b.progs.get('read_externs')!.run({}).retval).toBe(0);
+      a.close();
+      b.close();
+    }
+    expect(fdCount()).toBe(before);
+  });
+
   test('failed loads, pinned opens and mmaps release their fds too (200 cycles)', async () => {
     const rejected = await compileC('test/kernel/progs/verifier_reject.bpf.c');
     const before = fdCount();
