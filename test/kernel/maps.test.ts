@@ -181,6 +181,17 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
       const e = bpftoolDump(path).find((x) => x.key[0] === 1)!;
       expect(e.values!.map((x) => readU32(Uint8Array.from(x.value)))).toEqual(Array.from({ length: cpus }, (_, c) => 100 + c));
       expect(() => m.update(u32(1), new Uint8Array(4), ANY)).toThrow(ArgumentError);
+      // batch ops move all CPUs' values per entry
+      if (type === 'percpu_hash') {
+        const vals = new Uint8Array(2 * 8 * cpus);
+        for (let c = 0; c < 2 * cpus; c++) new DataView(vals.buffer).setUint32(c * 8, 500 + c, true);
+        expect(m.updateBatch(Uint8Array.from([...u32(2), ...u32(3)]), vals, 2, ANY)).toBe(2);
+        const got = m.lookupBatch(undefined, 8);
+        expect(got.count).toBe(3);
+        expect(got.values.length).toBe(3 * 8 * cpus);
+        const e3 = bpftoolDump(path).find((x) => x.key[0] === 3)!;
+        expect(e3.values!.map((x) => readU32(Uint8Array.from(x.value)))).toEqual(Array.from({ length: cpus }, (_, c) => 500 + cpus + c));
+      }
     }
   });
 
