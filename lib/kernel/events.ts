@@ -230,34 +230,64 @@ export class RingbufReader extends Waiter implements BackendEventReader {
   }
 
   poll(onRecord: (record: Uint8Array) => void): number {
+    return this.drain(onRecord, undefined);
+  }
+
+  /**
+   * Zero-copy variant of poll(): `onRecord(ring, offset, length)` gets the ring's data mapping
+   * and where the record lies in it (contiguous even across the wrap: the data pages are mapped
+   * twice). The bytes are valid only during the callback — the producer may reuse the space
+   * right after — and must not be kept; copy what you need. No allocation per record.
+   */
+  pollRaw(onRecord: (ring: Uint8Array, offset: number, length: number) => void): number {
+    return this.drain(undefined, onRecord);
+  }
+
+  private drain(copy: ((record: Uint8Array) => void) | undefined, raw: ((ring: Uint8Array, offset: number, length: number) => void) | undefined): number {
     if (this.closed) return 0;
     const consPos = this.consPos;
     const prodPos = this.prodPos;
+    const data = this.data;
+    const mask = this.size - 1;
+    const words = this.words;
     let cons = Number(Atomics.load(consPos, 0));
     let prod = Number(Atomics.load(prodPos, 0));
     let published = cons;
     let n = 0;
+    // Offset in the data area kept as a small integer (size is a power of two ≤ 2^31).
+    let off = cons % this.size;
     this.lastBusy = false;
     try {
       while (cons < prod) {
-        const off = cons % this.size;
-        const hdr = Atomics.load(this.words, off >>> 2) >>> 0;
+        const hdr = Atomics.load(words, off >>> 2) >>> 0;
         if (hdr & Rb.BusyBit) {
           this.lastBusy = true;
           break;
         }
         const len = hdr & ~(Rb.BusyBit | Rb.DiscardBit);
-        cons += (len + Rb.HdrSize + 7) & ~7;
+        const total = (len + Rb.HdrSize + 7) & ~7;
+        const recPos = cons;
+        const start = off + Rb.HdrSize;
+        cons += total;
+        off = (off + total) & mask;
         if ((hdr & Rb.DiscardBit) === 0) {
-          const start = off + Rb.HdrSize;
-          const rec = this.data.slice(start, start + len);
           n++;
-          // Hand space back to producers every `publishEvery` bytes (and at the end).
-          if (cons - published >= this.publishEvery) {
-            Atomics.store(consPos, 0, BigInt(cons));
-            published = cons;
+          if (copy !== undefined) {
+            const rec = data.slice(start, start + len);
+            // Hand space back to producers every `publishEvery` bytes (and at the end).
+            if (cons - published >= this.publishEvery) {
+              Atomics.store(consPos, 0, BigInt(cons));
+              published = cons;
+            }
+            copy(rec);
+          } else {
+            // The record must stay intact during the callback: publish only up to its start.
+            if (recPos - published >= this.publishEvery) {
+              Atomics.store(consPos, 0, BigInt(recPos));
+              published = recPos;
+            }
+            raw!(data, start, len);
           }
-          onRecord(rec);
           if (this.closed) return n;
         }
         if (cons >= prod) prod = Number(Atomics.load(prodPos, 0));

@@ -91,6 +91,31 @@ describe.skipIf(!isRootLinux)(`event readers (${isRootLinux ? 'root' : SKIP_REAS
       }
     });
 
+    test('pollRaw() hands out zero-copy views of the ring, contiguous across the wrap', () => {
+      const rb = openEventReader(o.map('rb')) as RingbufReader;
+      try {
+        const seqs: number[] = [];
+        const lens: number[] = [];
+        let next = 3000;
+        for (let round = 0; round < 6; round++) {
+          for (let i = 0; i < 50; i++) emit(next++, i % 7 === 3 ? 2 : 0);
+          rb.pollRaw((ring, off, len) => {
+            lens.push(len);
+            if (len === 24) {
+              seqs.push(new DataView(ring.buffer, ring.byteOffset + off, len).getUint32(0, true));
+              expect(ring[off + 8]).toBe(seqs.at(-1)! & 0xff);
+            }
+          });
+        }
+        const expected = Array.from({ length: 300 }, (_, i) => 3000 + i).filter((_, i) => (i % 50) % 7 !== 3);
+        expect(seqs).toEqual(expected);
+        expect(lens.filter((l) => l === 13).length).toBe(300 - expected.length);
+        expect(rb.pending()).toBe(0);
+      } finally {
+        rb.close();
+      }
+    });
+
     test('records keep their order across many wrap-arounds of the ring', () => {
       const rb = openEventReader(o.map('rb')) as RingbufReader;
       try {
