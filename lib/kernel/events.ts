@@ -18,7 +18,9 @@
  *
  * Waiting is event-loop driven: `readable()` watches the fds with libuv (uv_poll, epoll) and
  * resolves on readiness — no busy polling and no blocked thread. Records are delivered as
- * fresh Uint8Array copies, safe to keep after the callback.
+ * fresh Uint8Array copies, safe to keep after the callback; RingbufReader.pollRaw() instead
+ * hands out zero-copy views of the ring that are valid only during the callback. Readers also
+ * support `for await`. One open reader per map at a time.
  */
 import type { BackendEventReader, MapInfo } from '../backend.js';
 import { ArgumentError, BpfError } from '../errors.js';
