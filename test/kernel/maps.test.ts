@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BackendMap } from '../../lib/backend.js';
 import { ArgumentError, MapError } from '../../lib/errors.js';
 import { KernelMap } from '../../lib/kernel/maps.js';
+import { KernelXskSocket } from '../../lib/kernel/xsk.js';
 import { loadProgram } from '../../lib/kernel/programs.js';
 import { possibleCpus } from '../../lib/kernel/sys.js';
 import { MapFlag, type MapSpec } from '../../lib/spec/index.js';
@@ -292,8 +293,13 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     const xmInfo = bpftool('map', 'show', 'pinned', pinned(xm, 'xskmap')) as { type: string; max_entries: number };
     expect(xmInfo.type).toBe('xskmap');
     expect(xm.info.type).toBe('xskmap');
-    // a non-socket fd is refused
+    // a non-socket fd is refused; a bound AF_XDP socket (copy mode on lo) is accepted
     expect(() => xm.update(u32(0), u32(dm.fd), ANY)).toThrow();
+    const xsk = new KernelXskSocket({ ifindex: lo, queue: 0, frames: 16 });
+    opened.push(xsk);
+    xm.update(u32(1), u32(xsk.fd), ANY);
+    expect(code(() => xm.lookup(u32(1)))).toBe('NOT_SUPPORTED'); // user space cannot read sockets back
+    xm.delete(u32(1));
   });
 
   test('queue (FIFO) and stack (LIFO): push, peek, pop; peek checked with bpftool', () => {
