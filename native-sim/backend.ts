@@ -349,6 +349,8 @@ export class EmulatorBackend implements Backend {
   }
 
   createMap(spec: MapSpec): SimMap {
+    // Like lib/kernel: lpm_trie maps always get BPF_F_NO_PREALLOC (the kernel requires it).
+    if (spec.type === 'lpm_trie' && !(spec.flags & 1)) spec = { ...spec, flags: spec.flags | 1 };
     return createSimMap(spec, {
       nCpus: this.possibleCpus,
       space: this.space,

@@ -99,7 +99,8 @@ export class ArrayMap extends SimMap {
     if (f === 1) return -Errno.EEXIST;
     const vs = this.info.valueSize;
     if (this.percpu && allCpus) {
-      for (let c = 0; c < this.nCpus; c++) this.views[c]![idx]!.set(vb.subarray(voff + c * this.stride, voff + c * this.stride + vs));
+      // user space writes round_up(value_size, 8) bytes per CPU, padding included (kernel copy_map_value_long)
+      for (let c = 0; c < this.nCpus; c++) this.storage[c]!.set(vb.subarray(voff + c * this.stride, voff + (c + 1) * this.stride), idx * this.stride);
     } else {
       this.views[this.percpu ? cpu : 0]![idx]!.set(vb.subarray(voff, voff + vs));
     }
@@ -130,7 +131,7 @@ export class ArrayMap extends SimMap {
     if (idx >= this.info.maxEntries) return undefined;
     if (!this.percpu) return this.views[0]![idx]!.slice();
     const out = new Uint8Array(this.nCpus * this.stride);
-    for (let c = 0; c < this.nCpus; c++) out.set(this.views[c]![idx]!, c * this.stride);
+    for (let c = 0; c < this.nCpus; c++) out.set(this.storage[c]!.subarray(idx * this.stride, (idx + 1) * this.stride), c * this.stride);
     return out;
   }
 

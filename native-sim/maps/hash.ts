@@ -140,7 +140,7 @@ export class HashMap extends SimMap {
     }
     const vs = this.info.valueSize;
     if (allCpus && this.percpu) {
-      for (let c = 0; c < this.slots; c++) e.views[c]!.set(vb.subarray(voff + c * this.stride, voff + c * this.stride + vs));
+      e.store.set(vb.subarray(voff, voff + this.slots * this.stride));
     } else if (this.percpu) {
       e.views[cpu]!.set(vb.subarray(voff, voff + vs));
     } else {
@@ -219,11 +219,10 @@ export class HashMap extends SimMap {
 
   // ---- user space -------------------------------------------------------------------------------
 
+  /** Per-CPU values go out with their padding bytes, as the kernel copies round_up(size, 8). */
   private userValue(e: HashEntry): Uint8Array {
     if (!this.percpu) return e.views[0]!.slice();
-    const out = new Uint8Array(this.nCpus * this.stride);
-    for (let c = 0; c < this.nCpus; c++) out.set(e.views[c]!, c * this.stride);
-    return out;
+    return e.store.slice(0, this.nCpus * this.stride);
   }
 
   lookup(key: Uint8Array | null): Uint8Array | undefined {
