@@ -9,7 +9,7 @@ import { ArgumentError, MapError } from '../../lib/errors.js';
 import { KernelMap } from '../../lib/kernel/maps.js';
 import { KernelXskSocket } from '../../lib/kernel/xsk.js';
 import { loadProgram } from '../../lib/kernel/programs.js';
-import { possibleCpus } from '../../lib/kernel/sys.js';
+import { possibleCpus, sys } from '../../lib/kernel/sys.js';
 import { MapFlag, type MapSpec } from '../../lib/spec/index.js';
 import { compileProg } from '../helpers/progs.js';
 import {
@@ -264,6 +264,23 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     const peInfo = bpftool('map', 'show', 'pinned', pinned(pe, 'perf')) as { type: string; max_entries: number };
     expect(peInfo.type).toBe('perf_event_array');
     expect(peInfo.max_entries).toBe(possibleCpus());
+    // slots take perf event fds (a PERF_COUNT_SW_BPF_OUTPUT event on CPU 0)
+    const attr = new Uint8Array(136);
+    const av = new DataView(attr.buffer);
+    av.setUint32(0, 1, true); // PERF_TYPE_SOFTWARE
+    av.setUint32(4, 136, true);
+    av.setBigUint64(8, 10n, true); // PERF_COUNT_SW_BPF_OUTPUT
+    av.setBigUint64(24, 1n << 10n, true); // sample_type PERF_SAMPLE_RAW
+    const pfd = sys().perfEventOpen(attr, -1, 0, -1, 8);
+    expect(pfd).toBeGreaterThan(2);
+    try {
+      pe.update(u32(0), u32(pfd), ANY);
+      expect(code(() => pe.update(u32(possibleCpus()), u32(pfd), ANY))).toBe('MAP_FULL'); // index past max_entries: E2BIG
+      pe.delete(u32(0));
+      expect(code(() => pe.delete(u32(0)))).toBe('KEY_NOT_FOUND');
+    } finally {
+      sys().close(pfd);
+    }
     expect(() => mk({ name: 'km_rb_bad', type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 5000 })).toThrow(ArgumentError);
   });
 
