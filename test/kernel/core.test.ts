@@ -33,6 +33,9 @@ class VmlinuxOracle {
     for (let j = i + 1; j < lines.length && lines[j]!.startsWith('\t'); j++) out.push(lines[j]!);
     return out;
   }
+  typeId(kind: string, name: string): number {
+    return Number(/^\[(\d+)\]/.exec(this.block(new RegExp(`^\\[\\d+\\] ${kind} '${name}' `))[0])![1]);
+  }
   structSize(name: string): number {
     return Number(/size=(\d+)/.exec(this.block(new RegExp(`^\\[\\d+\\] STRUCT '${name}' `))[0])![1]);
   }
@@ -91,6 +94,11 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(out(13)).toBe(BigInt(64 - (bf.bitOffset + bf.bitSize - byteOff * 8)));
     expect(out(14)).toBe(BigInt(64 - bf.bitSize));
     expect(out(15)).toBe(2n); // pid signed, sched_migrated unsigned
+    // type ids: kernel id from bpftool's vmlinux dump, local id from bpftool's dump of the object
+    expect(out(16)).toBe(BigInt(oracle.typeId('STRUCT', 'task_struct')));
+    const local = execFileSync('bpftool', ['btf', 'dump', 'file', objPath, 'format', 'raw'], { encoding: 'utf8' });
+    expect(out(17)).toBe(BigInt(/^\[(\d+)\] STRUCT 'task_struct' /m.exec(local)![1]!));
+    expect(out(18)).toBe(1n); // flavor ___missing matches the kernel's task_struct by essential name
   });
 
   test('tracepoint: ctx field offset relocated; attached program sees sys_enter_getpid with the right nr', () => {

@@ -25,7 +25,7 @@ struct syscall_trace_enter {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 16);
+	__uint(max_entries, 32);
 	__type(key, __u32);
 	__type(value, __u64);
 } out SEC(".maps");
@@ -55,6 +55,10 @@ int core_raw_tp(void *ctx)
 	put(14, __builtin_preserve_field_info(t->sched_migrated, BPF_FIELD_RSHIFT_U64));
 	put(15, (__builtin_preserve_field_info(t->pid, BPF_FIELD_SIGNED) << 1) |
 		__builtin_preserve_field_info(t->sched_migrated, BPF_FIELD_SIGNED));
+	/* type ids: in the kernel's BTF and in the object's own BTF */
+	put(16, bpf_core_type_id_kernel(struct task_struct));
+	put(17, bpf_core_type_id_local(struct task_struct));
+	put(18, bpf_core_type_exists(struct task_struct___missing));
 	return 0;
 }
 
