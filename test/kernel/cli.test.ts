@@ -120,6 +120,15 @@ describe.skipIf(!isRootLinux)(`kernel CLI commands (${isRootLinux ? 'root' : SKI
       }
     });
 
+    test('without privileges: EPERM with the root/CAP_BPF hint, exit 1 (run as nobody via setpriv)', async () => {
+      const { runCmd } = await import('./kload.js');
+      for (const what of ['prog', 'map', 'link']) {
+        const r = await runCmd('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', join(KPROGS, '..', 'run-cli.ts'), what, 'list'], { timeoutMs: 60_000 });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain(`bpfkit ${what}: list ${what === 'prog' ? 'program' : what}s: Operation not permitted (run as root or grant CAP_BPF`);
+      }
+    });
+
     test('usage errors exit 2, --help exits 0', async () => {
       expect((await cli('prog', 'frobnicate')).code).toBe(2);
       expect((await cli('map', 'list', '--bogus')).code).toBe(2);
