@@ -53,8 +53,9 @@ export function syscallError(op: string, syscall: string, errno: number, extraHi
  * Map-operation errno → shared error, the same table the emulator uses (so both backends throw
  * the same class and code for the same cause): ENOENT → KEY_NOT_FOUND, EEXIST → KEY_EXISTS,
  * E2BIG/ENOSPC/ENOMEM → MAP_FULL, EBUSY → BUSY, EOPNOTSUPP/ENOTSUPP → NOT_SUPPORTED,
- * EINVAL/EPERM (frozen or read-only map)/EBADF (closed map)/ENODEV/EOVERFLOW → INVALID_ARGUMENT;
- * anything else → SyscallError with hint. The errno is kept on the error.
+ * EINVAL/EBADF (closed map)/ENODEV/EOVERFLOW → INVALID_ARGUMENT, EPERM on a write (frozen or
+ * read-only map) → INVALID_ARGUMENT; anything else (EPERM elsewhere included) → SyscallError with
+ * hint. The errno is kept on the error.
  */
 export function mapError(mapName: string, op: string, cmd: BpfCmd, errno: number): Error {
   let code: MapErrorCode | undefined;
@@ -70,8 +71,12 @@ export function mapError(mapName: string, op: string, cmd: BpfCmd, errno: number
     case Errno.ENODEV:
     case EOVERFLOW: code = 'INVALID_ARGUMENT'; break;
     case Errno.EPERM:
-      code = 'INVALID_ARGUMENT';
-      hint = 'the map is frozen or read-only for user space (BPF_F_RDONLY); otherwise run as root or grant CAP_BPF';
+      // On a write, EPERM means a frozen / BPF_F_RDONLY map (the emulator's INVALID_ARGUMENT);
+      // elsewhere it is a privilege problem: SyscallError with the capability hint.
+      if (cmd === BpfCmd.MapUpdateElem || cmd === BpfCmd.MapDeleteElem || cmd === BpfCmd.MapUpdateBatch || cmd === BpfCmd.MapDeleteBatch || cmd === BpfCmd.MapLookupAndDeleteElem || cmd === BpfCmd.MapLookupAndDeleteBatch) {
+        code = 'INVALID_ARGUMENT';
+        hint = 'the map is frozen or read-only for user space (BPF_F_RDONLY); otherwise run as root or grant CAP_BPF';
+      }
       break;
     case Errno.EBADF:
       code = 'INVALID_ARGUMENT';
