@@ -5,6 +5,7 @@
  * and the per-verdict counters.
  *
  *   npx tsx examples/port-filter/filter.ts [--config FILE] [--if NAME] [--backend auto|kernel|emulator]
+ *                                          [--mode native|skb]
  *
  * On the kernel (root on Linux) it filters a real interface until Ctrl-C. On the emulator there
  * is no outside traffic, so it replays examples/port-filter/traffic.pcap into the simulated
@@ -119,8 +120,11 @@ async function main(args: string[]): Promise<void> {
   const config = readConfig(option(args, '--config'));
   const ifname = option(args, '--if');
   if (ifname) config.interface = ifname;
-  const backend = (option(args, '--backend') ?? 'auto') as 'auto' | 'kernel' | 'emulator';
-  const f = await startFilter(config, { backend });
+  const backend = option(args, '--backend') ?? 'auto';
+  if (backend !== 'auto' && backend !== 'kernel' && backend !== 'emulator') throw new ArgumentError(`port filter: --backend must be auto, kernel or emulator, got ${JSON.stringify(backend)}`);
+  const mode = option(args, '--mode');
+  if (mode !== undefined && mode !== 'native' && mode !== 'skb') throw new ArgumentError(`port filter: --mode must be native or skb (generic XDP), got ${JSON.stringify(mode)}`);
+  const f = await startFilter(config, mode ? { backend, mode } : { backend });
   const policies = Object.entries(config.policies).map(([p, a]) => `${p}=${a}`).join(' ');
   console.log(`port filter on ${config.interface} queue ${config.queue} — ${f.obj.backend.kind} backend (${f.obj.backend.reason})`);
   console.log(`policies: ${policies} (other ports pass)`);

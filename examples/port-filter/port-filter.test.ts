@@ -155,6 +155,14 @@ describe.skipIf(!isRootLinux)('examples/port-filter on the kernel (root, Linux)'
     expect(pfNamespaces()).toEqual(before);
   });
 
+  it('generic XDP (skb mode) gives the same verdicts, AF_XDP frames and stats', async () => {
+    const k = await runKernelScenario(TRAFFIC_PCAP, config, undefined, { mode: 'skb' });
+    const e = await onEmulator();
+    expect(k.outcomes).toEqual(e.outcomes);
+    expect(k.stats).toEqual(e.stats);
+    expect(k.xsk.map(hex)).toEqual(e.xsk.map(hex));
+  });
+
   it('real TCP from the peer namespace: passed port reaches a listener, dropped port fails, to_socket SYN reaches the Node AF_XDP socket', async () => {
     const pair = createVethPair('pf');
     pairs.push(pair);

@@ -4,7 +4,7 @@
  * scenario over the frames of PCAP and prints JSON lines: `{"progress":[done,total]}` while
  * running, then `{"result":...}` (scenario.ts toJson) or `{"error":"..."}`.
  *
- *   filter-side IFNAME PEER_NS PEER_IFNAME PCAP CONFIG_JSON
+ *   filter-side IFNAME PEER_NS PEER_IFNAME PCAP CONFIG_JSON [native|skb]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { runScenario, toJson } from '../scenario.js';
 import { readTraffic } from '../traffic.js';
 import { scriptCommand } from './spawn.js';
 
-const [ifname, peerNs, peerIf, pcap, configJson] = process.argv.slice(2);
+const [ifname, peerNs, peerIf, pcap, configJson, mode] = process.argv.slice(2);
 const emit = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 async function main(): Promise<void> {
@@ -29,7 +29,8 @@ async function main(): Promise<void> {
     if (r.done) throw new Error('the frame sender in the peer namespace exited');
     return r.value;
   };
-  const f = await startFilter(config, { backend: 'kernel' });
+  if (mode !== undefined && mode !== 'native' && mode !== 'skb') throw new Error(`filter-side: mode must be native or skb, got ${mode}`);
+  const f = await startFilter(config, mode ? { backend: 'kernel', mode } : { backend: 'kernel' });
   try {
     if ((await next()) !== 'ready') throw new Error('the frame sender did not start');
     const result = await runScenario(f, frames, async (frame) => {

@@ -90,17 +90,21 @@ export function withCleanup<T>(pair: VethPair, run: () => Promise<T>): Promise<T
 }
 
 /**
- * Run the scenario over `pcap` on a fresh veth pair: the filter in namespace A, the frames sent
- * from namespace B. Namespaces are removed afterwards.
+ * Run the scenario over `pcap` on a fresh veth pair: the filter in namespace A (XDP in `mode`:
+ * native by default on veth, or skb = generic XDP), the frames sent from namespace B. Namespaces
+ * are removed afterwards.
  */
 export async function runKernelScenario(
   pcap: string,
   config: { queue: number; policies: Record<string, string> },
   onProgress?: (done: number, total: number) => void,
+  opts: { mode?: 'native' | 'skb' } = {},
 ): Promise<ScenarioResult> {
   const pair = createVethPair();
   return withCleanup(pair, async () => {
-    const [cmd, args] = scriptCommand('filter-side', [pair.ifA, pair.nsB, pair.ifB, pcap, JSON.stringify({ queue: config.queue, policies: config.policies })]);
+    const sideArgs = [pair.ifA, pair.nsB, pair.ifB, pcap, JSON.stringify({ queue: config.queue, policies: config.policies })];
+    if (opts.mode) sideArgs.push(opts.mode);
+    const [cmd, args] = scriptCommand('filter-side', sideArgs);
     const child = spawn('ip', ['netns', 'exec', pair.nsA, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     pair.children.push(child);
     let stderr = '';
