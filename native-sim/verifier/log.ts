@@ -42,7 +42,7 @@ export function scalarText(r: Reg): string {
   return parts.length ? `scalar(${parts.join(',')})` : 'scalar()';
 }
 
-const NAMES = ['?', 'scalar', 'ctx', 'map_ptr', 'map_value', 'map_key', 'fp', 'pkt', 'pkt_meta', 'pkt_end', 'mem', 'sock', 'sock_common', 'tcp_sock'];
+const NAMES = ['?', 'scalar', 'ctx', 'map_ptr', 'map_value', 'map_key', 'fp', 'pkt', 'pkt_meta', 'pkt_end', 'mem', 'sock', 'sock_common', 'tcp_sock', 'func'];
 
 export function regText(v: ProgramView, r: Reg): string {
   if (r.type === T.Scalar) return scalarText(r);

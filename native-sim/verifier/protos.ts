@@ -39,6 +39,10 @@ export const enum Arg {
   SockRelease,
   /** ARG_PTR_TO_SPIN_LOCK. */
   SpinLock,
+  /** ARG_PTR_TO_FUNC: a static callback function. */
+  Func,
+  /** ARG_PTR_TO_STACK_OR_NULL: the callback context. */
+  StackOrNull,
 }
 
 export const enum Ret {
@@ -150,10 +154,11 @@ export const PROTOS: ReadonlyMap<number, Proto> = new Map<number, Proto>([
   [188, P(Ret.Int, Arg.Ctx)],
   [189, P(Ret.Int, Arg.Ctx, Arg.Any, Arg.MemOut, Arg.Size)],
   [190, P(Ret.Int, Arg.Ctx, Arg.Any, Arg.Mem, Arg.Size)],
+  [181, P(Ret.Int, Arg.Any, Arg.Func, Arg.StackOrNull, Arg.Any)],
   [208, P(Ret.Int)],
 ]);
 
-const BASE = [1, 2, 3, 5, 6, 7, 8, 12, 42, 87, 88, 89, 93, 94, 113, 115, 118, 125, 130, 131, 132, 133, 134, 160, 208, 35, 112, 114];
+const BASE = [181, 1, 2, 3, 5, 6, 7, 8, 12, 42, 87, 88, 89, 93, 94, 113, 115, 118, 125, 130, 131, 132, 133, 134, 160, 208, 35, 112, 114];
 const TRACING = [4, 14, 15, 16, 22, 25, 27, 36, 37, 45, 67, 80];
 const XDP = [23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 188, 189, 190];
 const TC = [9, 10, 11, 13, 17, 18, 19, 20, 21, 23, 24, 25, 26, 28, 31, 32, 33, 34, 38, 39, 40, 41, 43, 46, 47, 48, 50, 68, 69,

@@ -20,10 +20,12 @@ export const enum T {
   Sock,
   SockCommon,
   TcpSock,
+  /** PTR_TO_FUNC: `off` is the callback's first insn. */
+  Func,
 }
 
 export const TYPE_NAMES = ['', 'scalar', 'ctx', 'map_ptr', 'map_value', 'map_key', 'fp', 'pkt', 'pkt_meta', 'pkt_end',
-  'mem', 'sock', 'sock_common', 'tcp_sock'];
+  'mem', 'sock', 'sock_common', 'tcp_sock', 'func'];
 
 export class Reg extends Scalar {
   type: T = T.NotInit;
@@ -98,6 +100,8 @@ export class Frame {
   fn = 0;
   /** Frame number. */
   no = 0;
+  /** A bpf_loop callback frame: returns to the calling insn (`callsite`) to iterate again. */
+  callback = false;
 
   constructor() {
     for (let i = 0; i < 11; i++) this.regs.push(new Reg());
@@ -111,7 +115,7 @@ export class Frame {
       const s = this.spill[i];
       if (s) f.spill[i] = s.clone();
     }
-    f.callsite = this.callsite; f.fn = this.fn; f.no = this.no;
+    f.callsite = this.callsite; f.fn = this.fn; f.no = this.no; f.callback = this.callback;
     return f;
   }
 }

@@ -103,6 +103,8 @@ export class Verifier {
   readonly fnStart: number[] = [];
   readonly fnDepth: number[] = [];
   readonly prune: Uint8Array;
+  /** Insns calling a helper that calls back (bpf_loop): iterated until the caller state converges. */
+  readonly cbCall: Uint8Array;
   readonly live: Uint16Array;
   readonly explored = new Map<number, Checkpoint[]>();
   readonly type: ProgType;
@@ -143,6 +145,7 @@ export class Verifier {
     this.insnMapOff = new Int32Array(n);
     this.fnOf = new Int32Array(n);
     this.prune = new Uint8Array(n);
+    this.cbCall = new Uint8Array(n);
     this.live = new Uint16Array(n);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < n; i++) {
@@ -188,8 +191,11 @@ export class Verifier {
         starts.add(t);
       }
       if (c === 0x18 && this.src[i] === 4) {
-        throw new Fail(i, 'callback functions (ld_imm64 of a function pointer) are not supported by the emulator verifier');
+        const t = i + this.imm[i]! + 1;
+        if (t < 0 || t >= n) throw new Fail(i, `function pointer target out of range: insn ${t}`);
+        starts.add(t);
       }
+      if (c === 0x85 && this.src[i] === 0 && this.imm[i] === 181) this.cbCall[i] = 1;
       if (this.isLdImm64(i)) {
         if (i + 1 >= n || this.code[i + 1] !== 0) throw new Fail(i, 'invalid BPF_LD_IMM insn');
         i++;
@@ -226,6 +232,7 @@ export class Verifier {
       if (op !== J.JA) this.prune[i + 1] = 1;
     }
     for (const s of this.fnStart) this.prune[s] = 1;
+    for (let i = 0; i < n; i++) if (this.cbCall[i]) this.prune[i] = 1;
     // reachability (DFS from every function start; all functions must be reachable from main)
     const seen = new Uint8Array(n);
     const stack: number[] = [0];
@@ -239,7 +246,12 @@ export class Verifier {
         if (t >= n) throw new Fail(i, `jump out of range from insn ${i} to ${t}`, 'the code falls off the end of the program');
         if (!seen[t]) { seen[t] = 1; stack.push(t); }
       };
-      if (this.isLdImm64(i)) { seen[i + 1] = 1; push(i + 2); continue; }
+      if (this.isLdImm64(i)) {
+        seen[i + 1] = 1;
+        if (this.src[i] === 4) push(i + this.imm[i]! + 1);
+        push(i + 2);
+        continue;
+      }
       if (cls === Cls.JMP || cls === Cls.JMP32) {
         if (op === J.EXIT) continue;
         if (op === J.CALL) {
@@ -391,9 +403,17 @@ export class Verifier {
     let list = this.explored.get(i);
     if (!list) this.explored.set(i, (list = []));
     const live = this.live[i]!;
-    let addNew = this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8;
+    const cb = this.cbCall[i] === 1;
+    let addNew = cb || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8);
     for (let k = 0; k < list.length; k++) {
       const ck = list[k]!;
+      if (cb && ck.branches > 0) {
+        // callback iteration: the helper bounds the iterations, so a covered state is done
+        if (this.statesEqual(ck.st, st, live, false)) { ck.hit++; return true; }
+        // widen what changed since the previous iteration to unknown (sound: only loses precision)
+        if (this.sameCallsites(ck.st, st)) this.widen(ck.st, st);
+        continue;
+      }
       if (ck.branches > 0) {
         if (this.sameCallsites(ck.st, st) && this.statesEqual(ck.st, st, live, true)) {
           throw new Fail(i, `infinite loop detected at insn ${i}`, 'the loop makes no progress: its state repeats exactly');
@@ -423,6 +443,23 @@ export class Verifier {
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
     return false;
+  }
+  private widen(old: State, cur: State): void {
+    for (let f = 0; f < cur.frames.length; f++) {
+      const fo = old.frames[f]!, fc = cur.frames[f]!;
+      for (let r = 0; r < 10; r++) {
+        const a = fo.regs[r]!, b = fc.regs[r]!;
+        if (a.type === T.Scalar && b.type === T.Scalar && !this.rangeWithin(a, b)) b.unknown();
+      }
+      for (let k = 0; k < fc.spill.length; k++) {
+        const a = fo.spill[k], b = fc.spill[k];
+        if (a && b && a.type === T.Scalar && b.type === T.Scalar && !this.rangeWithin(a, b)) b.unknown();
+      }
+      for (let b = 0; b < MAX_STACK; b++) {
+        const x = fo.slot[b]!, y = fc.slot[b]!;
+        if (x !== y && y === Slot.Zero) fc.slot[b] = Slot.Misc;
+      }
+    }
   }
   private jmps = 0;
   private prevJmps = 0;
@@ -887,8 +924,10 @@ export class Verifier {
           if (voff < 0 || voff >= Math.max(1, mp.valueSize)) this.fail(i, `invalid access to map value pointer, value_size=${mp.valueSize} off=${voff}`);
           r.ptr(T.MapValue, voff); r.map = m;
         }
+      } else if (srcKind === 4) {
+        r.ptr(T.Func, i + this.imm[i]! + 1);
       } else {
-        this.fail(i, `ld_imm64 with src_reg ${srcKind} (BTF/kfunc/func pointer) is not supported by the emulator verifier`);
+        this.fail(i, `ld_imm64 with src_reg ${srcKind} (BTF/kfunc) is not supported by the emulator verifier`);
       }
       return i + 2;
     }
@@ -1214,8 +1253,7 @@ export class Verifier {
       if (isX) this.fail(i, 'indirect calls (callx) are not supported');
       if (s === 1) return this.callSubprog(st, i);
       if (s === 2) this.fail(i, 'kfunc calls are not supported by the emulator verifier', 'use helper functions instead of kfuncs when targeting the emulator');
-      this.callHelper(st, i);
-      return i + 1;
+      return this.callHelper(st, i, stack);
     }
     if (op === J.JCOND) {
       this.fail(i, 'may_goto is not supported by the emulator verifier');
@@ -1424,6 +1462,14 @@ export class Verifier {
 
   private checkExit(st: State, i: number): number {
     const f = st.cur;
+    if (st.frames.length > 1 && f.callback) {
+      const r0 = this.readReg(st, i, 0);
+      if (r0.type !== T.Scalar) this.fail(i, `At callback return the register R0 is not a known value (${typeName(r0)})`);
+      if (r0.smin < 0n || r0.smax > 1n) this.fail(i, `At callback return the register R0 has ${r0.isConst() ? `value ${r0.smin}` : 'unknown scalar value'} should have been in [0, 1]`, 'a bpf_loop callback returns 0 (continue) or 1 (stop)');
+      st.frames.pop();
+      // back to the bpf_loop call: the callback may run again with the updated caller state
+      return f.callsite;
+    }
     if (st.frames.length > 1) {
       // returning from a subprogram: R0 may be uninitialised (the caller then cannot read it)
       const r0 = st.cur.regs[0]!;
@@ -1451,7 +1497,37 @@ export class Verifier {
     return -1;
   }
 
-  private callHelper(st: State, i: number): void {
+  /**
+   * bpf_loop(nr, cb, ctx, flags): one path continues after the call (the loop finished), the
+   * other runs the callback once and comes back to the call, until the caller state converges.
+   */
+  private callLoop(st: State, i: number, stack: State[]): number {
+    const regs = st.cur.regs;
+    const target = regs[2]!.off;
+    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(i, `the call stack of ${st.frames.length + 1} frames is too deep !`);
+    const done = this.pushBranch(st, i + 1, i, stack);
+    const dr = done.cur.regs;
+    for (let r = 1; r <= 5; r++) dr[r]!.notInit();
+    dr[0]!.unknown();
+    const caller = st.cur;
+    const fn = this.fnOf[target]!;
+    let edges = this.callEdges.get(caller.fn);
+    if (!edges) this.callEdges.set(caller.fn, (edges = new Set()));
+    edges.add(fn);
+    const callee = new Frame();
+    callee.callsite = i;
+    callee.callback = true;
+    callee.fn = fn;
+    callee.no = st.frames.length;
+    callee.regs[1]!.unknown();
+    callee.regs[2]!.copy(caller.regs[3]!);
+    callee.regs[10]!.ptr(T.Stack, 0);
+    callee.regs[10]!.frame = callee.no;
+    st.frames.push(callee);
+    return target;
+  }
+
+  private callHelper(st: State, i: number, stack: State[]): number {
     const id = this.imm[i]!;
     const name = helperName(id) ?? `${id}`;
     const proto = PROTOS.get(id);
@@ -1532,6 +1608,12 @@ export class Verifier {
           if (!r.ref) this.fail(i, `R${rn} must be referenced when passed to release function`);
           releaseRef = r.ref;
           break;
+        case Arg.Func:
+          if (r.type !== T.Func) this.argType(i, rn, r, 'func');
+          break;
+        case Arg.StackOrNull:
+          if (!(r.type === T.Stack || (r.type === T.Scalar && r.isZero()))) this.argType(i, rn, r, 'fp');
+          break;
         case Arg.SpinLock:
           if (r.type !== T.MapValue || r.nul) this.argType(i, rn, r, 'map_value');
           spinArg = rn;
@@ -1540,6 +1622,7 @@ export class Verifier {
       }
     }
     void spinArg;
+    if (id === 181) return this.callLoop(st, i, stack);
     if (id === 12) {
       // bpf_tail_call
       if (st.refs.length) this.fail(i, 'tail_call would lead to reference leak', 'release references before bpf_tail_call');
@@ -1599,6 +1682,7 @@ export class Verifier {
         break;
       }
     }
+    return i + 1;
   }
 
   /** The kernel (6.14+) drops the NULL case of array lookups with a constant in-range key. */

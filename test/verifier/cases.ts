@@ -500,6 +500,17 @@ function unsafe(group: string, name: string, kind: Kind, rule: string, src: { c?
   add({ name: 'sub_asm_ret_scalar_deref', kind: 'xdp', expect: 'unsafe', rule: "invalid mem access 'scalar'", group: g, asm: 'r1 = 5; call asm_add1; r2 = *(u64 *)(r0 + 0); r0 = 2; exit;' });
 }
 
+// ------------------------------------------------------------------ bpf_loop callbacks (C)
+{
+  const g = 'callbacks';
+  safe(g, 'cb_loop_sum', 'xdp', { c: 'struct cb_ctx c = { .sum = 0 }; bpf_loop(16, cb_add, &c, 0); return c.sum & 1 ? XDP_PASS : XDP_DROP;' });
+  safe(g, 'cb_loop_stop', 'xdp', { c: 'struct cb_ctx c = { .sum = 0 }; long n = bpf_loop(1000, cb_stop, &c, 0); return n > 3 ? XDP_PASS : XDP_DROP;' });
+  safe(g, 'cb_loop_null_ctx', 'xdp', { c: 'bpf_loop(4, cb_noctx, 0, 0); return XDP_PASS;' });
+  unsafe(g, 'cb_loop_bad_ret', 'xdp', 'should have been in', { c: 'struct cb_ctx c = { .sum = 0 }; bpf_loop(4, cb_ret2, &c, 0); return XDP_PASS;' });
+  unsafe(g, 'cb_loop_oob_ctx', 'xdp', 'invalid', { c: 'struct cb_ctx c = { .sum = 0 }; bpf_loop(4, cb_oob, &c, 0); return XDP_PASS;' });
+  safe(g, 'cb_loop_map', 'xdp', { c: 'struct cb_ctx c = { .sum = 0 }; bpf_loop(8, cb_map, &c, 0); return XDP_PASS;' });
+}
+
 export const CASES: readonly Case[] = cases;
 
 /** Helper functions available to every group (static, non-inlined: verified per call site). */
@@ -534,6 +545,18 @@ static __attribute__((noinline)) int sub_parse_bad(void *data, void *data_end) {
   return eth->h_proto == bpf_htons(ETH_P_IP) ? XDP_PASS : XDP_DROP; }
 `;
 
+/** bpf_loop callbacks. */
+export const CALLBACKS = `
+struct cb_ctx { __u64 sum; __u64 pad[3]; };
+static long cb_add(__u32 i, void *data) { struct cb_ctx *c = data; c->sum += i; return 0; }
+static long cb_stop(__u32 i, void *data) { struct cb_ctx *c = data; c->sum++; return i > 5; }
+static long cb_noctx(__u32 i, void *data) { return 0; }
+static long cb_ret2(__u32 i, void *data) { return 2; }
+static long cb_oob(__u32 i, void *data) { struct cb_ctx *c = data; c->pad[4] = 1; return 0; }
+static long cb_map(__u32 i, void *data) {
+  __u32 k = i & 7; struct val64 *v = bpf_map_lookup_elem(&arr, &k); if (!v) return 1; v->a[i & 7] = i; return 0; }
+`;
+
 /** Operands every naked asm case may reference as %[name]. */
 export const ASM_OPERANDS = ['arr', 'hmap', 'hmap8', 'rb', 'jmp', 'pcpu', 'cfg_n', 'counter'];
 
@@ -542,6 +565,7 @@ export function groupSource(group: string): string {
   const parts = [PRELUDE];
   const members = CASES.filter((c) => c.group === group);
   if (members.some((c) => c.c?.includes('sub_') || c.group === 'subprogs')) parts.push(SUBPROGS);
+  if (group === 'callbacks') parts.push(CALLBACKS);
   for (const c of members) {
     const { sec, ctx } = SECTIONS[c.kind];
     if (c.asm !== undefined) {
