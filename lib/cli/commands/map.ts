@@ -62,8 +62,10 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   const want = sub === 'dump' ? 0 : sub === 'update' ? 2 : 1;
   if (rest.length !== want) throw new ArgumentError(`map ${sub}: expected ${want === 0 ? 'no' : want} argument${want === 1 ? '' : 's'} after PINNED_PATH, got ${rest.length}`);
   if (o.values.has('flags') && sub !== 'update') throw new ArgumentError(`map ${sub}: --flags is only for update`);
-  const { KernelMap } = await import('../../kernel/maps.js');
-  const map = KernelMap.openPinned(path);
+  const { BpfMap } = await import('../../index.js');
+  const pinned = await BpfMap.openPinned(path, { backend: 'kernel' });
+  const map = pinned.handle;
+  const valueBytes = pinned.perCpu ? pinned.backend.possibleCpus * ((map.info.valueSize + 7) & ~7) : map.info.valueSize;
   try {
     const cmd = `map ${sub}`;
     if (sub === 'dump') {
@@ -105,8 +107,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       return 0;
     }
     const value = parseHex(cmd, 'VALUE_HEX', rest[1]!);
-    if (value.length !== map.valueBytes) {
-      throw new ArgumentError(`${cmd} ${path}: value is ${value.length} bytes, expected ${map.valueBytes}${map.valueBytes !== map.info.valueSize ? ' (per-CPU: all CPUs, each padded to 8 bytes)' : ''}`);
+    if (value.length !== valueBytes) {
+      throw new ArgumentError(`${cmd} ${path}: value is ${value.length} bytes, expected ${valueBytes}${pinned.perCpu ? ' (per-CPU: all CPUs, each padded to 8 bytes)' : ''}`);
     }
     const fl = o.values.get('flags') ?? 'any';
     const flags = FLAGS[fl];
@@ -114,6 +116,6 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     map.update(key, value, flags);
     return 0;
   } finally {
-    map.close();
+    pinned.close();
   }
 }
