@@ -263,7 +263,7 @@ export function loadProgram(spec: ProgramSpec, opts: LoadProgramOptions, ctx: Pr
   const core = spec.coreRelocs.length ? applyCoreRelocs(spec, insns, ctx.btf, ctx.kernelBtf ?? vmlinuxBtf) : [];
   const poisoned = core.filter((c) => c.poisoned);
 
-  const license = new TextEncoder().encode((spec.license || 'GPL') + '\0');
+  const license = new TextEncoder().encode((spec.license ?? '') + '\0'); // no license section: not GPL (as libbpf)
   const attr = new Attr(s, ProgLoadOff.Size)
     .setU32(ProgLoadOff.ProgType, typeId)
     .setU32(ProgLoadOff.InsnCnt, insns.length / 8)

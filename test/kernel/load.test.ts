@@ -388,5 +388,10 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     }
     expect(err).toBeInstanceOf(VerifierError);
     expect((err as VerifierError).log.length).toBeGreaterThan(0);
+    // the license is passed as is: a non-GPL program may not call a GPL-only helper
+    const gplCall = concat(insn(0x85, 0, 0, 0, 35 /* bpf_get_current_task */), retImm(0));
+    expect(() => loadProgram(progSpec('mit_prog', 'raw_tracepoint', gplCall, { license: 'MIT' }), { maps }, { btfFd: 0 })).toThrow(/GPL/);
+    const ok = loadProgram(progSpec('gpl_prog', 'raw_tracepoint', gplCall, { license: 'Dual MIT/GPL' }), { maps }, { btfFd: 0 });
+    ok.close();
   });
 });
