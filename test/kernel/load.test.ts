@@ -284,6 +284,10 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     cleanup.push(ret7);
     expect(ret7.run({ data: new Uint8Array(20) }).retval).toBe(7);
     expect(() => ret7.run({ data: new Uint8Array(20), repeat: -1 })).toThrow(/repeat/);
+    // an output buffer smaller than the packet: ENOSPC with a hint
+    expect(() => first.run({ data: pkt(64, 2), dataSizeOut: 10 })).toThrow(/pass a larger dataSizeOut/);
+    // too short for an Ethernet header: EINVAL with a hint
+    expect(() => first.run({ data: new Uint8Array(4) })).toThrow(/Ethernet header/);
   });
 
   test('global data: .data/.rodata created with their initial contents', async () => {
