@@ -40,6 +40,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   prog: { summary: 'list the kernel\'s BPF programs (prog list [--json])', load: () => import('./commands/prog.js') },
   replay: { summary: 'replay a pcap through a program on the emulator, print a verdict summary (replay OBJ --program P --pcap IN [--out OUT])', load: () => import('./commands/replay.js') },
   run: { summary: 'load an object and test-run one program (kernel or emulator), print retval/data/maps', load: () => import('./commands/run.js') },
+  verify: { summary: 'prove the programs of an object safe (emulator verifier, or --backend kernel); --json for verdicts', load: () => import('./commands/verify.js') },
 };
 // ──────────────────────────────────────────────────────────────────────────────────────────────
 
