@@ -436,7 +436,7 @@ export class EmulatorBackend implements Backend {
           const data = ctx.pkt.withMeta();
           this.checkOut(prog, data.length, opts);
           const res: RunResult = { retval, data, durationNs: ns };
-          if (opts.ctx !== undefined || opts.ctxSizeOut) res.ctx = ctx.ctxOut();
+          if (opts.ctx !== undefined || opts.ctxSizeOut) res.ctx = this.ctxOut(prog, ctx.ctxOut(), opts);
           return res;
         } finally {
           env.xdp = null;
@@ -458,7 +458,7 @@ export class EmulatorBackend implements Backend {
           const data = skb.dataOut();
           this.checkOut(prog, data.length, opts);
           const res: RunResult = { retval, data, durationNs: ns };
-          if (opts.ctx !== undefined || opts.ctxSizeOut) res.ctx = skb.ctxOut();
+          if (opts.ctx !== undefined || opts.ctxSizeOut) res.ctx = this.ctxOut(prog, skb.ctxOut(), opts);
           return res;
         } finally {
           env.skb = null;
@@ -501,6 +501,13 @@ export class EmulatorBackend implements Backend {
       env.cpu = savedCpu;
       leaveRun();
     }
+  }
+
+  /** ctx_out must fit the caller's buffer (default: the ctx_in size), else ENOSPC (bpf_ctx_finish). */
+  private ctxOut(prog: EmulatorProgram, ctx: Uint8Array, opts: RunOptions): Uint8Array {
+    const cap = opts.ctxSizeOut ?? opts.ctx?.length ?? ctx.length;
+    if (cap < ctx.length) throw runError(prog.name, ENOSPC, `ctx_out needs ${ctx.length} bytes, the buffer has ${cap}`, 'pass a larger ctxSizeOut');
+    return ctx;
   }
 
   /** data_out must fit the caller's buffer (default: data length + 256, as lib/backend.ts says). */

@@ -29,6 +29,19 @@ export class PacketBuf {
   hardEnd: number;
   /** XDP metadata supported (always in the emulator, like generic/test-run XDP). */
   metaValid = true;
+  /**
+   * XDP multi-buffer fragments (test runs put data beyond the linear part in page-sized frags):
+   * each one's bytes are `frags[i].subarray(0, fragLen[i])` of a PAGE_SIZE page.
+   */
+  frags: Uint8Array[] = [];
+  fragLen: number[] = [];
+
+  /** Total bytes in fragments. */
+  get fragsSize(): number {
+    let n = 0;
+    for (const l of this.fragLen) n += l;
+    return n;
+  }
 
   constructor(space: AddressSpace, bytes: Uint8Array, data: number, end: number, hardEnd: number, name = 'packet') {
     this.space = space;
@@ -51,9 +64,17 @@ export class PacketBuf {
     return this.end - this.data;
   }
 
-  /** Copy of [data_meta, data_end) — what XDP test runs return. */
+  /** Copy of [data_meta, data_end) followed by the fragments — what XDP test runs return. */
   withMeta(): Uint8Array {
-    return this.bytes.slice(this.meta, this.end);
+    if (this.frags.length === 0) return this.bytes.slice(this.meta, this.end);
+    const out = new Uint8Array(this.end - this.meta + this.fragsSize);
+    out.set(this.bytes.subarray(this.meta, this.end));
+    let o = this.end - this.meta;
+    this.frags.forEach((f, i) => {
+      out.set(f.subarray(0, this.fragLen[i]), o);
+      o += this.fragLen[i]!;
+    });
+    return out;
   }
 
   /** Copy of [data, data_end). */

@@ -255,9 +255,8 @@ export function skbTestRun(space: AddressSpace, prog: string, kind: SkbKind, dat
     skb.setU32(Skb.GsoSegs, segs);
     skb.setU32(Skb.GsoSize, cdv.getUint32(Skb.GsoSize, true));
     skb.bytes.set(ctx!.subarray(Skb.Hwtstamp, Skb.Hwtstamp + 8), Skb.Hwtstamp);
-  } else {
-    skb.setU32(Skb.WireLen, pkt.length);
   }
+  // without ctx_in the kernel skips convert___skb_to_skb: wire_len (qdisc cb pkt_len) stays 0
   return skb;
 }
 

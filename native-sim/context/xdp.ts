@@ -17,6 +17,8 @@ import { E2BIG, EINVAL, ENODEV, runError } from './errors.js';
 import { ETH_HLEN, PAGE_SIZE, PacketBuf, SKB_SHINFO_SIZE, XDP_PACKET_HEADROOM, packetPointer } from './packet.js';
 
 export const XDP_MD_SIZE = 24;
+/** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS default). */
+export const MAX_SKB_FRAGS = 17;
 export const enum XdpMd {
   Data = 0,
   DataEnd = 4,
@@ -119,6 +121,7 @@ export function xdpTestRun(space: AddressSpace, prog: string, data: Uint8Array, 
   let metaLen = 0;
   let ingress = 1;
   let rxq = 0;
+  let linear = data.length;
   if (ctxIn) {
     if (ctxIn.length > XDP_MD_SIZE) {
       for (let i = XDP_MD_SIZE; i < ctxIn.length; i++) if (ctxIn[i] !== 0) throw runError(prog, E2BIG, 'ctx_in has non-zero bytes past struct xdp_md');
@@ -129,7 +132,8 @@ export function xdpTestRun(space: AddressSpace, prog: string, data: Uint8Array, 
     const cdata = dv.getUint32(XdpMd.Data, true);
     const cend = dv.getUint32(XdpMd.DataEnd, true);
     if (dv.getUint32(XdpMd.DataMeta, true) !== 0) throw runError(prog, EINVAL, 'ctx_in data_meta must be 0');
-    if (cend !== data.length) throw runError(prog, EINVAL, `ctx_in data_end (${cend}) must equal the data size (${data.length})`);
+    if (cend > data.length) throw runError(prog, EINVAL, `ctx_in data_end (${cend}) exceeds the data size (${data.length})`);
+    linear = cend;
     if (cdata > cend) throw runError(prog, EINVAL, 'ctx_in data must not exceed data_end');
     if (cdata & 3 || cdata > 255) throw runError(prog, EINVAL, `ctx_in data (metadata length ${cdata}) must be a multiple of 4 and at most 252`);
     if (dv.getUint32(XdpMd.EgressIfindex, true) !== 0) throw runError(prog, EINVAL, 'ctx_in egress_ifindex must be 0');
@@ -145,10 +149,20 @@ export function xdpTestRun(space: AddressSpace, prog: string, data: Uint8Array, 
   }
   const maxData = PAGE_SIZE - (XDP_PACKET_HEADROOM - metaLen) - SKB_SHINFO_SIZE;
   if (data.length < ETH_HLEN) throw runError(prog, EINVAL, `data_in is ${data.length} bytes, shorter than an Ethernet header (14)`);
-  if (data.length > maxData) {
-    throw runError(prog, EINVAL, `data_in is ${data.length} bytes, more than fits one XDP buffer (${maxData})`, 'multi-buffer XDP test runs are not emulated');
+  if (data.length > PAGE_SIZE - XDP_PACKET_HEADROOM - SKB_SHINFO_SIZE + MAX_SKB_FRAGS * PAGE_SIZE) {
+    throw runError(prog, 12, `data_in is ${data.length} bytes, more than one buffer and ${MAX_SKB_FRAGS} fragments hold`);
   }
-  const pkt = xdpBuffer(space, data, metaLen);
+  // As the kernel: the linear part ends at ctx_in's data_end (or where the page is full); the
+  // rest goes to page-sized fragments (XDP multi-buffer).
+  if (linear > maxData) linear = maxData;
+  const pkt = xdpBuffer(space, data.subarray(0, linear), metaLen);
+  for (let o = linear; o < data.length; o += PAGE_SIZE) {
+    const page = new Uint8Array(PAGE_SIZE);
+    const part = data.subarray(o, Math.min(data.length, o + PAGE_SIZE));
+    page.set(part);
+    pkt.frags.push(page);
+    pkt.fragLen.push(part.length);
+  }
   const ctx = new XdpContext(space, pkt, ingress, rxq);
   ctx.ctxIn = ctxIn;
   return ctx;

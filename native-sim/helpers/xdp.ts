@@ -5,7 +5,7 @@
  * the decision in SimEnv for simulated interfaces (BPF_PROG_TEST_RUN only reports the verdict).
  */
 import { Access, type HelperFn, type Vm } from '../engine.js';
-import { ETH_HLEN, XDP_FRAME_SIZE } from '../context/packet.js';
+import { ETH_HLEN, PAGE_SIZE, type PacketBuf, XDP_FRAME_SIZE } from '../context/packet.js';
 import { SkbContext, TcAction } from '../context/skb.js';
 import { XdpAction, XdpContext } from '../context/xdp.js';
 import { CpuMap } from '../maps/cpumap.js';
@@ -55,9 +55,42 @@ export const xdpAdjustMeta: HelperFn = (vm) => {
   vm.ret(0);
 };
 
+/** adjust_tail on a multi-buffer packet (bpf_xdp_frags_increase_tail / _shrink_tail). */
+function adjustFragsTail(p: PacketBuf, delta: number): number {
+  const last = p.frags.length - 1;
+  if (delta >= 0) {
+    const len = p.fragLen[last]!;
+    if (delta > PAGE_SIZE - len) return -EINVAL;
+    p.frags[last]!.fill(0, len, len + delta);
+    p.fragLen[last] = len + delta;
+    return 0;
+  }
+  let shrink = -delta;
+  const total = p.end - p.data + p.fragsSize;
+  if (shrink >= total - ETH_HLEN) return -EINVAL;
+  for (let i = last; i >= 0 && shrink > 0; i--) {
+    const take = Math.min(shrink, p.fragLen[i]!);
+    p.fragLen[i] = p.fragLen[i]! - take;
+    shrink -= take;
+    if (p.fragLen[i] === 0) {
+      p.frags.pop();
+      p.fragLen.pop();
+    }
+  }
+  if (shrink > 0) {
+    p.end -= shrink;
+    p.sync();
+  }
+  return 0;
+}
+
 export const xdpAdjustTail: HelperFn = (vm) => {
   const p = xdpCtx(vm).pkt;
   const delta = vm.argI32(2);
+  if (p.frags.length > 0) {
+    vm.ret(adjustFragsTail(p, delta));
+    return;
+  }
   const end = p.end + delta;
   if (end > p.hardEnd || end < p.data + ETH_HLEN) {
     vm.ret(-EINVAL);
@@ -71,21 +104,37 @@ export const xdpAdjustTail: HelperFn = (vm) => {
 
 export const xdpGetBuffLen: HelperFn = (vm) => {
   const p = xdpCtx(vm).pkt;
-  vm.ret(p.end - p.data);
+  vm.ret(p.end - p.data + p.fragsSize);
 };
 
+/** bpf_xdp_load_bytes / bpf_xdp_store_bytes over the linear part and the fragments. */
 function xdpBytes(store: boolean): HelperFn {
   return (vm) => {
     const p = xdpCtx(vm).pkt;
     const off = vm.argU32(2);
     const len = vm.argNum(4);
-    if (off + len > p.end - p.data || len === 0) {
+    if (off + len > p.end - p.data + p.fragsSize || len === 0) {
       vm.ret(-EINVAL);
       return;
     }
     const buf = vm.argBytes(3, len, store ? Access.Read : Access.Write);
-    if (store) p.bytes.set(buf, p.data + off);
-    else buf.set(p.bytes.subarray(p.data + off, p.data + off + len));
+    // walk the segments: linear part, then each fragment
+    const segs: [Uint8Array, number, number][] = [[p.bytes, p.data, p.end - p.data]];
+    p.frags.forEach((f, i) => segs.push([f, 0, p.fragLen[i]!]));
+    let skip = off;
+    let done = 0;
+    for (const [bytes, start, n] of segs) {
+      if (done >= len) break;
+      if (skip >= n) {
+        skip -= n;
+        continue;
+      }
+      const take = Math.min(n - skip, len - done);
+      if (store) bytes.set(buf.subarray(done, done + take), start + skip);
+      else buf.set(bytes.subarray(start + skip, start + skip + take), done);
+      done += take;
+      skip = 0;
+    }
     vm.ret(0);
   };
 }
