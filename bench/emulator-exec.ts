@@ -1,7 +1,7 @@
 /**
  * Emulator execution speed: ns per run of a packet-parsing program (Ethernet → IPv4 → TCP
  * destination port, variable IHL, bounds checks against data_end, a small port classifier) and of
- * a checksum loop (32 iterations: the JIT's dispatch-loop code) on the JIT and on the interpreter, and — as the reference — the same instructions loaded into the
+ * a checksum loop (32 iterations: the JIT's structured-loop code) on the JIT and on the interpreter, and — as the reference — the same instructions loaded into the
  * kernel as XDP and timed with BPF_PROG_TEST_RUN (repeat), measured side by side in one run:
  * rounds alternate kernel and JIT, then the interpreter's rounds; each series reports its median.
  *
@@ -58,7 +58,7 @@ function body(): A.AsmItem[] {
   ];
 }
 
-/** A loop (dispatch-loop JIT code): ones-complement sum of the first 32 16-bit words, r1 = data, r3 = data_end. */
+/** A loop (structured-loop JIT code): ones-complement sum of the first 32 16-bit words, r1 = data, r3 = data_end. */
 function checksumBody(): A.AsmItem[] {
   const { R0, R1, R3, R4, R5, R6, R7 } = A;
   return [
@@ -117,7 +117,7 @@ interface Workload {
 
 const WORKLOADS: Workload[] = [
   { what: 'packet parse + port classify (straight-line code)', body, verdict: 2 },
-  { what: 'checksum loop, 32 words (dispatch-loop code)', body: checksumBody, verdict: 1 },
+  { what: 'checksum loop, 32 words (structured loop code)', body: checksumBody, verdict: 1 },
 ];
 
 async function benchOne(w: Workload, pkt: Uint8Array): Promise<BenchReport[]> {

@@ -28,6 +28,11 @@ export class CodeBuilder {
     return this;
   }
 
+  /** Current nesting level. */
+  get level(): number {
+    return this.depth;
+  }
+
   indent(): void {
     this.depth++;
   }

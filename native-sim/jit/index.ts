@@ -1,22 +1,24 @@
 /**
- * The JIT (default engine): compiles a program to one JavaScript function.
+ * The JIT (default engine): compiles a program to one JavaScript function `run(vm, pc)` (see
+ * `source` / `bpfkit run --dump-js`). Each 64-bit register is two int32 locals (`r3l`, `r3h`);
+ * `B` is the instruction budget, charged per basic block and checked at checkpoints. The body
+ * takes one of three shapes:
  *
- * Shape of the generated code (see `source` / `bpfkit run --dump-js`):
+ * - straight-line (loop-free programs without calls): blocks in a topological order inside nested
+ *   labeled blocks, jumps are `break L<target>`;
+ * - structured (reducible programs with loops, without calls): `C<header>: for (;;) { ... }` per
+ *   loop, back edges `continue C<header>`, forward jumps `break B<target>` out of labeled blocks
+ *   (dominator-tree emission after Ramsey, "Beyond Relooper");
+ * - dispatch loop (bpf-to-bpf calls, callx, callbacks, irreducible or very large programs):
+ *   `for (;;) switch (pc) { case <block>: ... }` with an explicit call stack.
  *
- *     return function run(vm, pc) {            // factory params: M (region table), T (vm.tmp), ...
- *       let r0l = 0, r0h = 0, r1l = RG[..], ...  // each 64-bit register = two int32 locals
- *       let B = vm.budget;                      // instruction budget, charged per basic block
- *       for (;;) switch (pc) {
- *         case 0: if (B < 5) budget fault; B -= 5; ...straight-line code...
- *         case 7: ...                            // one case per basic block; fallthrough = next block
- *       }
- *     }
- *
- * Memory accesses are inlined with a fast path that looks the region up by the pointer's high
- * word, checks the window and the Fast{Read,Write} bit, and uses the region's DataView; anything
- * else (hooks, element strides, faults) goes to the shared slow path in native-sim/engine.ts, so
- * both engines have one definition of memory semantics. Helpers, budget, frames, tail calls and
- * faults behave exactly as in the interpreter (the differential tests check it).
+ * Memory accesses are inlined: a one-entry region cache in locals (high word → the region's fast
+ * windows and DataView, refreshed after helpers), a window check, a DataView access; context
+ * regions call their hook directly; everything else (strides, permissions, faults) goes to the
+ * shared slow path in native-sim/engine.ts, so both engines have one definition of memory
+ * semantics. A forward dataflow (facts.ts) finds registers whose high half is known, so
+ * comparisons and additions of 32-bit values touch the low halves only. Helpers, budget, frames,
+ * tail calls and faults behave exactly as in the interpreter (the differential tests check it).
  */
 import {
   FUNC_TAG, HI, LO, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_LIMIT, REGION_TAG, STACK_SIZE, TAIL_CALL_ID,
@@ -168,20 +170,173 @@ function dagLayout(A: Analysis): DagLayout | undefined {
   return { order, labels, fallthrough: fall };
 }
 
+/** Deepest code nesting structured mode may produce (JS parsers recurse per level). */
+const MAX_NESTING = 120;
+/** Most blocks for structured mode. */
+const MAX_STRUCT_BLOCKS = 1000;
+
+class Unstructurable extends Error {}
+
+/** The control-flow facts structured emission needs (blocks keyed by their first slot). */
+interface Structure {
+  /** Reverse-postorder number of each reachable block. */
+  rpo: Map<number, number>;
+  /** Dominator-tree children of each block. */
+  children: Map<number, number[]>;
+  /** Blocks with two or more forward predecessors. */
+  merge: Set<number>;
+  /** Loop headers (targets of back edges). */
+  loop: Set<number>;
+  /** The slot after each block. */
+  next: Map<number, number>;
+}
+
+/** Structure of a reducible program without calls; undefined when not applicable. */
+function structureOf(A: Analysis): Structure | undefined {
+  const n = A.n;
+  const starts: number[] = [];
+  for (let pc = 0; pc < n; pc++) if (A.leader[pc] && !A.inner[pc]) starts.push(pc);
+  if (starts.length > MAX_STRUCT_BLOCKS) return undefined;
+  const next = new Map<number, number>();
+  const succ = new Map<number, number[]>();
+  for (let i = 0; i < starts.length; i++) {
+    const first = starts[i]!;
+    const stop = i + 1 < starts.length ? starts[i + 1]! : n;
+    next.set(first, stop);
+    if (first > 0 && A.funcStart[first]) return undefined;
+    let last = first;
+    for (let pc = first; pc < stop; pc++) if (!A.inner[pc]) last = pc;
+    const code = A.code[last]!;
+    const cls = code & 7;
+    const out: number[] = [];
+    let falls = true;
+    if (cls === 5 || cls === 6) {
+      const op = code & 0xf0;
+      if (code === 0x8d || (code === 0x85 && A.src[last] === 1)) return undefined;
+      if (op === 0x90) falls = false;
+      else if (op === 0x00) {
+        out.push(A.target[last]!);
+        falls = false;
+      } else if (op !== 0x80) out.push(A.target[last]!);
+    }
+    if (falls && stop < n) out.push(stop);
+    succ.set(first, out);
+  }
+  // Reverse postorder from the entry (iterative DFS).
+  const post: number[] = [];
+  const seen = new Set<number>([0]);
+  const stack: [number, number][] = [[0, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const out = succ.get(top[0])!;
+    if (top[1] < out.length) {
+      const t = out[top[1]++]!;
+      if (!seen.has(t)) {
+        seen.add(t);
+        stack.push([t, 0]);
+      }
+    } else {
+      post.push(top[0]);
+      stack.pop();
+    }
+  }
+  const order = post.reverse();
+  const rpo = new Map<number, number>();
+  order.forEach((blk, k) => rpo.set(blk, k));
+  const preds = new Map<number, number[]>();
+  for (const blk of order) for (const t of succ.get(blk)!) preds.set(t, [...(preds.get(t) ?? []), blk]);
+  // Dominators (Cooper, Harvey, Kennedy).
+  const idom = new Map<number, number>([[0, 0]]);
+  const intersect = (a0: number, b0: number): number => {
+    let x = a0;
+    let y = b0;
+    while (x !== y) {
+      while (rpo.get(x)! > rpo.get(y)!) x = idom.get(x)!;
+      while (rpo.get(y)! > rpo.get(x)!) y = idom.get(y)!;
+    }
+    return x;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const blk of order) {
+      if (blk === 0) continue;
+      let d: number | undefined;
+      for (const p of preds.get(blk) ?? []) {
+        if (!idom.has(p)) continue;
+        d = d === undefined ? p : intersect(p, d);
+      }
+      if (d !== undefined && idom.get(blk) !== d) {
+        idom.set(blk, d);
+        changed = true;
+      }
+    }
+  }
+  const dominates = (a0: number, b0: number): boolean => {
+    let x = b0;
+    for (;;) {
+      if (x === a0) return true;
+      if (x === 0) return false;
+      x = idom.get(x)!;
+    }
+  };
+  const merge = new Set<number>();
+  const loop = new Set<number>();
+  for (const blk of order) {
+    let forward = 0;
+    for (const p of preds.get(blk) ?? []) {
+      if (rpo.get(p)! < rpo.get(blk)!) forward++;
+      else if (dominates(blk, p)) loop.add(blk);
+      else return undefined; // irreducible
+    }
+    if (forward >= 2) merge.add(blk);
+  }
+  const children = new Map<number, number[]>();
+  for (const blk of order) {
+    if (blk === 0) continue;
+    const d = idom.get(blk)!;
+    children.set(d, [...(children.get(d) ?? []), blk]);
+  }
+  return { rpo, children, merge, loop, next };
+}
+
 function generate(self: JitProgram, A: Analysis, helpers: HelperTable): CodeBuilder {
-  const b = new CodeBuilder();
-  b.param('self', self);
-  b.param('RT', RT);
-  b.param('F', A.funcStart);
+  const newBuilder = (): CodeBuilder => {
+    const nb = new CodeBuilder();
+    nb.param('self', self);
+    nb.param('RT', RT);
+    nb.param('F', A.funcStart);
+    return nb;
+  };
+  let b = newBuilder();
   const facts = hiFacts(A);
   const layout = dagLayout(A);
-  // Loop-free programs become straight-line labeled blocks, the rest a dispatch loop.
-  emitFunction(b, A, helpers, facts, layout, 'run');
+  // Loop-free programs become straight-line labeled blocks, reducible programs with loops
+  // structured JS loops, the rest (calls, irreducible flow, very large) a dispatch loop.
+  if (layout !== undefined) {
+    emitFunction(b, A, helpers, facts, layout, undefined, 'run');
+  } else {
+    const st = structureOf(A);
+    let done = false;
+    if (st !== undefined) {
+      try {
+        emitFunction(b, A, helpers, facts, undefined, st, 'run');
+        done = true;
+      } catch (e) {
+        if (!(e instanceof Unstructurable)) throw e;
+      }
+    }
+    if (!done) {
+      b = newBuilder();
+      emitFunction(b, A, helpers, facts, undefined, undefined, 'run');
+    }
+  }
   b.line('return run;');
   return b;
 }
 
-function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: HiFacts, layout: DagLayout | undefined, name: string): void {
+function emitFunction(
+  b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: HiFacts, layout: DagLayout | undefined, structure: Structure | undefined, name: string,
+): void {
   const n = A.n;
   const dag = layout !== undefined;
   let usesCalls = false;
@@ -205,12 +360,16 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
   const live = liveAtEntry(A);
   const TAG = REGION_TAG;
   const jump = (t: number): string => (dag ? `break L${t};` : `pc = ${t}; continue;`);
+  /** Emit a transfer of control to block `t` (structured mode replaces it). */
+  let branchTo = (t: number): void => {
+    b.line(jump(t));
+  };
   b.line(`function ${name}(vm, pc) {`);
   b.indent();
   b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
   const regInit: string[] = ['r0l = 0', 'r0h = 0'];
   for (let i = 1; i <= 5; i++) {
-    if (used[i] && (!dag || live & (1 << i))) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
+    if (used[i] && (structure === undefined && !dag ? true : (live & (1 << i)) !== 0)) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
     else regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
   }
   for (let i = 6; i <= 9; i++) regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
@@ -314,34 +473,14 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
     b.line(`else RT.storeSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${vl}, ${vh});`);
   };
 
-  if (!dag) {
+  const dispatch = !dag && structure === undefined;
+  if (dispatch) {
     b.line('for (;;) {');
     b.indent();
     b.line('switch (pc) {');
     b.indent();
   }
-  for (let si = 0; si < slots.length; si++) {
-    const pc = slots[si]!;
-    if (A.inner[pc]) continue;
-    if (A.leader[pc]) {
-      const len = A.blockLen[pc]!;
-      if (dag) {
-        // The previous block falls through to a block that is not emitted next: jump there.
-        const prevStart = si > 0 ? blockOf(slots[si - 1]!) : -1;
-        const f = prevStart >= 0 ? layout!.fallthrough.get(prevStart) : undefined;
-        if (f !== undefined && f !== pc) b.line(`break L${f};`);
-        if (isTarget.has(pc)) {
-          b.dedent();
-          b.line(`} // L${pc}`);
-        }
-      } else {
-        b.dedent();
-        b.line(`case ${pc}:`);
-        b.indent();
-      }
-      if (A.checkpoint[pc]) b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${pc}); }`);
-      b.line(`B -= ${len};`);
-    }
+  const emitInsn = (pc: number): void => {
     const code = A.code[pc]!;
     const dst = A.dst[pc]!;
     const src = A.src[pc]!;
@@ -462,7 +601,7 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
         const op = code & 0xf0;
         const tgt = A.target[pc]!;
         if (op === 0x00) {
-          b.line(jump(tgt));
+          branchTo(tgt);
           break;
         }
         if (op === 0x90) {
@@ -496,7 +635,9 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
           break;
         }
         if (op === 0xe0) {
-          b.line(`t = vm.mayGoto[vm.depth]; if (t === 0) { ${jump(tgt)} } vm.mayGoto[vm.depth] = t - 1;`);
+          b.line('t = vm.mayGoto[vm.depth];');
+          b.block('if (t === 0)', () => branchTo(tgt));
+          b.line('vm.mayGoto[vm.depth] = t - 1;');
           break;
         }
         let cond: string;
@@ -558,8 +699,8 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
             default: cond = scmp('<='); break;
           }
         }
-        if (cond === 'true') b.line(jump(tgt));
-        else if (cond !== 'false') b.line(`if (${cond}) { ${jump(tgt)} }`);
+        if (cond === 'true') branchTo(tgt);
+        else if (cond !== 'false') b.block(`if (${cond})`, () => branchTo(tgt));
         break;
       }
       case 0: { // LD
@@ -604,8 +745,90 @@ function emitFunction(b: CodeBuilder, A: Analysis, helpers: HelperTable, facts: 
         }
       }
     }
+  };
+
+  /**
+   * Structured emission of a reducible CFG (after Ramsey, "Beyond Relooper"): a block's code, then
+   * its dominator-tree children that are merge points after labeled blocks it can `break` out of;
+   * loop headers wrap their subtree in a labeled `for (;;)` that back edges `continue`; a branch
+   * to a block with a single forward predecessor inlines that block.
+   */
+  const emitStructured = (st: Structure): void => {
+    const doBranch = (src: number, t: number): void => {
+      if (st.rpo.get(t)! <= st.rpo.get(src)!) b.line(`continue C${t};`);
+      else if (st.merge.has(t)) b.line(`break B${t};`);
+      else doTree(t);
+    };
+    let current = 0;
+    branchTo = (t: number): void => doBranch(current, t);
+    const emitBlock = (x: number): void => {
+      if (b.level > MAX_NESTING) throw new Unstructurable();
+      const next = st.next.get(x)!;
+      const len = A.blockLen[x]!;
+      if (A.checkpoint[x]) b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${x}); }`);
+      b.line(`B -= ${len};`);
+      let last = x;
+      for (let pc = x; pc < next; pc++) {
+        if (A.inner[pc]) continue;
+        last = pc;
+        current = x;
+        emitInsn(pc);
+      }
+      const code = A.code[last]!;
+      const cls = code & 7;
+      const op = code & 0xf0;
+      const falls = !((cls === 5 || cls === 6) && (op === 0x00 || op === 0x90));
+      if (falls && next < n) {
+        current = x;
+        doBranch(x, next);
+      }
+    };
+    const nodeWithin = (x: number, ys: number[]): void => {
+      if (ys.length === 0) {
+        emitBlock(x);
+        return;
+      }
+      const [y, ...rest] = ys;
+      b.block(`B${y}:`, () => nodeWithin(x, rest));
+      doTree(y!);
+    };
+    const doTree = (x: number): void => {
+      const merges = (st.children.get(x) ?? []).filter((c) => st.merge.has(c)).sort((p, q) => st.rpo.get(q)! - st.rpo.get(p)!);
+      if (st.loop.has(x)) b.block(`C${x}: for (;;)`, () => nodeWithin(x, merges));
+      else nodeWithin(x, merges);
+    };
+    doTree(0);
+  };
+
+  if (structure !== undefined) {
+    emitStructured(structure);
+  } else {
+  for (let si = 0; si < slots.length; si++) {
+    const pc = slots[si]!;
+    if (A.inner[pc]) continue;
+    if (A.leader[pc]) {
+      const len = A.blockLen[pc]!;
+      if (dag) {
+        // The previous block falls through to a block that is not emitted next: jump there.
+        const prevStart = si > 0 ? blockOf(slots[si - 1]!) : -1;
+        const f = prevStart >= 0 ? layout!.fallthrough.get(prevStart) : undefined;
+        if (f !== undefined && f !== pc) b.line(`break L${f};`);
+        if (isTarget.has(pc)) {
+          b.dedent();
+          b.line(`} // L${pc}`);
+        }
+      } else {
+        b.dedent();
+        b.line(`case ${pc}:`);
+        b.indent();
+      }
+      if (A.checkpoint[pc]) b.line(`if (B < ${len}) { vm.budget = B; RT.budgetFault(vm, ${pc}); }`);
+      b.line(`B -= ${len};`);
+    }
+    emitInsn(pc);
   }
-  if (!dag) {
+  }
+  if (dispatch) {
     b.dedent();
     b.line(`default: RT.badPc(vm, pc);`);
     b.line('}');

@@ -4,7 +4,9 @@
  * loads/stores/atomics over a scratch buffer and the stack with some offsets out of bounds,
  * forward branches, bounded loops, bpf-to-bpf calls, callx, helper calls including a callback
  * helper that re-enters BPF code, may_goto, ld_imm64). Both engines must produce the same r0, the
- * same memory and stack afterwards, and the same fault (code, instruction and message).
+ * same memory and stack afterwards, and the same fault (code, instruction and message). The
+ * programs cover all three shapes of JIT code: straight-line (loop-free), structured loops
+ * (reducible, no calls) and the dispatch loop (calls, callbacks).
  */
 import { describe, expect, it } from 'vitest';
 import { EmulatorFault } from '../../lib/errors.js';
@@ -56,6 +58,8 @@ const R = A.REGS;
 
 function genProgram(seed: number): Uint8Array {
   const r = rng(seed);
+  // flavour: 0 = everything, 1 = no bpf-to-bpf calls/callx/callbacks, 2 = also no loops
+  const flavour = seed % 3;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const imm = (): number => (r() < 0.6 ? pick(INTERESTING) : int(-0x80000000, 0x7fffffff));
@@ -110,16 +114,16 @@ function genProgram(seed: number): Uint8Array {
     } else if (c < 0.91) {
       const v = (BigInt(imm() >>> 0) << 32n) | BigInt(imm() >>> 0);
       items.push(A.ldImm64(dst, v));
-    } else if (c < 0.94) {
+    } else if (c < 0.94 && flavour === 0) {
       items.push(A.mov64(A.R1, A.R1)); // keep r1 alive in some programs
       hasSub = true;
       items.push(A.mov64(A.R2, R[pick(readable)]!), A.callLocal('sub'), A.mov64(A.R2, MEM_SIZE));
     } else if (c < 0.96) {
       items.push(A.mov64(A.R2, R[pick(readable)]!), A.mov64(A.R3, R[pick(readable)]!), A.call(7));
-    } else if (c < 0.98) {
+    } else if (c < 0.98 && flavour === 0) {
       hasCb = true;
       items.push(A.mov64(A.R6, A.R1), A.mov64(A.R1, R[pick([0, 3, 4, 5])]!), A.ldFunc(A.R2, 'cb'), A.mov64(A.R3, A.R10), A.call(181), A.mov64(A.R1, A.R6));
-    } else {
+    } else if (flavour === 0) {
       hasSub = true;
       items.push(A.ldFunc(A.R5, 'sub'), A.mov64(A.R2, 5), A.callx(A.R5), A.mov64(A.R2, MEM_SIZE));
     }
@@ -133,7 +137,7 @@ function genProgram(seed: number): Uint8Array {
         items.push(f(R[pick(readable)]!, r() < 0.5 ? R[pick(readable)]! : imm(), l));
         block(items, int(1, 4), depth);
         items.push(A.label(l));
-      } else if (c < 0.17 && depth < 2) {
+      } else if (c < 0.17 && depth < 2 && flavour !== 2) {
         const ctr = depth === 0 ? A.R9 : A.R8;
         const top = label();
         items.push(A.mov64(ctr, 0), A.label(top));
@@ -149,7 +153,7 @@ function genProgram(seed: number): Uint8Array {
   };
   out.push(A.mov64(A.R0, imm()), A.mov64(A.R3, 0), A.mov64(A.R4, 0), A.mov64(A.R5, 0), A.mov64(A.R6, 0), A.mov64(A.R7, 0));
   block(out, int(5, 40), 0);
-  if (r() < 0.3) {
+  if (r() < 0.3 && flavour !== 2) {
     // a runaway loop now and then: must end in INSN_LIMIT on both engines
     const l = label();
     out.push(A.label(l), A.add64(A.R0, 1), A.ja(l));
@@ -220,10 +224,11 @@ interface Outcome {
   stack?: string;
 }
 
-function runOn(engine: 'jit' | 'interpreter', insns: Uint8Array, memInit: Uint8Array): Outcome {
+function runOn(engine: 'jit' | 'interpreter', insns: Uint8Array, memInit: Uint8Array, seeCode?: (source: string) => void): Outcome {
   let prog;
   try {
     prog = ENGINES[engine].compile({ name: 'fuzz', insns }, { helpers: HELPERS });
+    if (seeCode && prog.source !== undefined) seeCode(prog.source);
   } catch (e) {
     if (e instanceof EmulatorFault) return { fault: `compile ${e.code} ${e.insn} ${e.message}` };
     throw e;
@@ -251,6 +256,8 @@ const PROGRAMS = Number(process.env.BPFKIT_FUZZ_PROGRAMS ?? 20_000);
 describe('JIT vs interpreter on seeded random programs', () => {
   it(`${PROGRAMS} programs: same r0, memory, stack and faults`, () => {
     const stats = { ok: 0, fault: 0, limit: 0, compileError: 0 };
+    // which JIT code shape each program got: all three must be exercised
+    const modes = { straight: 0, structured: 0, dispatch: 0 };
     const diffs: string[] = [];
     for (let seed = 1; seed <= PROGRAMS && diffs.length < 5; seed++) {
       const insns = genProgram(seed);
@@ -258,7 +265,11 @@ describe('JIT vs interpreter on seeded random programs', () => {
       const mr = rng(seed ^ 0x5a5a5a5a);
       for (let i = 0; i < MEM_SIZE; i++) memInit[i] = Math.floor(mr() * 256);
       const a = runOn('interpreter', insns, memInit);
-      const b = runOn('jit', insns, memInit);
+      const b = runOn('jit', insns, memInit, (src) => {
+        if (src.includes('switch (pc)')) modes.dispatch++;
+        else if (/C\d+: for \(;;\)/.test(src)) modes.structured++;
+        else modes.straight++;
+      });
       if (JSON.stringify(a) !== JSON.stringify(b)) {
         diffs.push(`seed ${seed}:\n  interpreter ${JSON.stringify(a).slice(0, 400)}\n  jit         ${JSON.stringify(b).slice(0, 400)}`);
       }
@@ -273,6 +284,9 @@ describe('JIT vs interpreter on seeded random programs', () => {
     expect(stats.fault).toBeGreaterThan(PROGRAMS * 0.05);
     expect(stats.limit).toBeGreaterThan(PROGRAMS * 0.02);
     expect(stats.compileError).toBe(0);
+    expect(modes.straight).toBeGreaterThan(PROGRAMS * 0.2);
+    expect(modes.structured).toBeGreaterThan(PROGRAMS * 0.15);
+    expect(modes.dispatch).toBeGreaterThan(PROGRAMS * 0.15);
   }, 600_000);
 
   it('3000 loop-free programs laid out out of order: same results, straight-line JIT code', () => {
