@@ -11,7 +11,8 @@
  * - kernel: a real AF_XDP socket (lib/kernel/xsk.ts): UMEM + fill/completion/rx/tx rings, copy
  *   mode by default (what veth supports). Frames are zero-copy views into UMEM.
  * - emulator: a simulated socket on a simulated interface (native-sim/net/xsk.ts); frames the
- *   program redirects into the XSKMAP arrive here, `send` transmits out of the interface.
+ *   program redirects into the XSKMAP arrive here, `send` puts a frame on the interface's wire
+ *   (like the kernel's AF_XDP transmit: no qdisc, no TC egress).
  *
  * Contract on both: a frame yielded by `for await` is valid until the loop body finishes (the next
  * iteration or a `break`): its buffer is then recycled. Copy it (`frame.slice()`) to keep it.
@@ -153,7 +154,8 @@ interface SimXsk {
 interface SimIface {
   readonly name: string;
   readonly ifindex: number;
-  transmit(frame: Uint8Array): unknown;
+  readonly wire: Uint8Array[];
+  readonly peer: { receive(frame: Uint8Array): unknown } | null;
 }
 interface SimBackend {
   xskSocket(ifname: string, queue: number): SimXsk;
@@ -226,7 +228,11 @@ class EmulatorXsk implements XskSocket {
   send(frame: Uint8Array): boolean {
     if (this.closed) throw new BpfError('CLOSED', 'send on AF_XDP socket: the socket is closed');
     if (!(frame instanceof Uint8Array) || frame.length === 0) throw new ArgumentError('send on AF_XDP socket: the frame must be a non-empty Uint8Array');
-    this.iface.transmit(frame.slice());
+    // AF_XDP transmit goes straight to the device (the kernel's __dev_direct_xmit): no qdisc and
+    // no TC egress programs, so the frame goes on the wire as is and the wired peer receives it.
+    const copy = frame.slice();
+    this.iface.wire.push(copy);
+    this.iface.peer?.receive(copy);
     this.txFrames++;
     return true;
   }

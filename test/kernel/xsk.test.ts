@@ -252,6 +252,8 @@ describe('AF_XDP on the emulator: the same interface', () => {
     expect(sock.send(synTo(7, 9))).toBe(true);
     expect(peer.stack.length).toBe(before + 1);
     expect(peer.stack.at(-1)).toEqual(synTo(7, 9));
+    expect(iface.wire.at(-1)).toEqual(synTo(7, 9));
+    expect(sock.txFrames).toBe(1);
     let ended = false;
     const it = (async () => {
       for await (const _ of sock) {
