@@ -1050,7 +1050,9 @@ export class Verifier {
         const range = reg.range < 0 ? 0 : reg.range;
         if (reg.range < 0 || off < 0 || off + size > range) {
           this.fail(i, `invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${reg.off},r=${range})`,
-            `add a bounds check against data_end covering ${off + size} bytes before this access, e.g. \`if (ptr + ${off + size} > data_end) return ...\``);
+            reg.isConst() && reg.id === 0
+              ? `add a bounds check against data_end covering ${off + size} bytes before this access, e.g. \`if (data + ${off + size} > data_end) return ...\``
+              : 'add a bounds check against data_end after computing this header pointer, e.g. `if ((void *)(hdr + 1) > data_end) return ...`');
         }
         if (!write) this.loadUnknown(st, i, valReg, size, signExt);
         return;
