@@ -2,6 +2,12 @@
  * The kernel backend: real bpf(2) through the bpf_sys N-API shim.
  * `createKernelBackend()` throws NotSupportedError (listing every addon path tried) when the
  * addon cannot load; `probeKernel()` says whether the backend can work here and why not.
+ *
+ * Modules: bpf_sys.c (syscall shim) → binding.ts (the only loader; BpfSys signature) →
+ * attr.ts (union bpf_attr layouts) → sys.ts (errno → errors, pin/get/info, possible CPUs) →
+ * maps.ts (BPF_MAP_CREATE, KernelMap), btf.ts (BTF_LOAD, vmlinux BTF), core.ts (CO-RE),
+ * externs.ts (kfuncs, ksyms, kconfig), programs.ts (BPF_PROG_LOAD, VerifierError, test runs),
+ * backend.ts (LoadSession, Backend). Attaching lives in links.ts, event readers in events.ts.
  */
 import type { Backend } from '../backend.js';
 import { probe, type ProbeResult } from './binding.js';
