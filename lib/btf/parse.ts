@@ -35,31 +35,38 @@ function fail(ctx: BtfParseContext, offset: number, msg: string): never {
   throw new ElfError(`parse BTF: ${msg}`, { file: ctx.file, section: ctx.section ?? '.BTF', offset });
 }
 
-/** Latin-1/UTF-8 decoding straight from the bytes (Node's Buffer), else TextDecoder. */
-type Latin1View = { toString(enc: 'latin1' | 'utf8', start: number, end: number): string };
-const NodeBuffer = (globalThis as { Buffer?: { from(ab: ArrayBufferLike, off: number, len: number): Latin1View } }).Buffer;
-
-/** NUL-terminated strings of a string section, decoded without intermediate copies. */
-class StrTab {
-  private readonly view: Latin1View | undefined;
+/** A string section decoded once; names are substrings of it (no per-name native call). */
+export class StrTab {
+  private readonly text: string;
+  /** True when some byte is ≥ 0x80: only then are names checked for UTF-8 sequences. */
+  private readonly wide: boolean;
   constructor(readonly bytes: Uint8Array, private readonly ctx: BtfParseContext, private readonly base: number) {
-    this.view = NodeBuffer ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+    this.text = latin1(bytes);
+    this.wide = NON_ASCII.test(this.text);
   }
   get(off: number, where: number): string {
     if (off === 0) return '';
     const b = this.bytes;
     if (off >= b.length) fail(this.ctx, where, `string offset ${off} is outside the string section (${b.length} bytes)`);
-    let end = off;
-    let ascii = true;
-    for (; end < b.length; end++) {
-      const ch = b[end]!;
-      if (ch === 0) break;
-      if (ch >= 0x80) ascii = false;
-    }
-    if (end === b.length) fail(this.ctx, this.base + off, `string at offset ${off} is not NUL-terminated`);
-    if (this.view) return this.view.toString(ascii ? 'latin1' : 'utf8', off, end);
-    return utf8.decode(b.subarray(off, end));
+    const end = this.text.indexOf('\0', off);
+    if (end < 0) fail(this.ctx, this.base + off, `string at offset ${off} is not NUL-terminated`);
+    const str = this.text.slice(off, end);
+    return this.wide && NON_ASCII.test(str) ? utf8.decode(b.subarray(off, end)) : str;
   }
+}
+
+// eslint-disable-next-line no-control-regex
+export const NON_ASCII = /[^\x00-\x7f]/;
+type Latin1View = { toString(enc: 'latin1', start: number, end: number): string };
+const NodeBuffer = (globalThis as { Buffer?: { from(ab: ArrayBufferLike, off: number, len: number): Latin1View } }).Buffer;
+const latin1Decoder = new TextDecoder('latin1');
+
+/** Bytes → string with one char per byte (ISO-8859-1), in one call. */
+export function latin1(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', 0, bytes.byteLength);
+  // WHATWG "latin1" is windows-1252, which differs only in 0x80-0x9f; names with such bytes
+  // are re-decoded as UTF-8 by the callers anyway.
+  return latin1Decoder.decode(bytes);
 }
 
 /**

@@ -13,6 +13,7 @@
  * only decodes what a BPF loader needs.
  */
 import { ElfError, NotSupportedError } from '../errors.js';
+import { latin1, NON_ASCII } from '../btf/parse.js';
 
 export const enum SectionType {
   Null = 0, Progbits = 1, Symtab = 2, Strtab = 3, Rela = 4, Nobits = 8, Rel = 9,
@@ -92,27 +93,29 @@ const MACHINE_NAMES: Record<number, string> = {
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-export type Latin1View = { toString(enc: 'latin1' | 'utf8', start: number, end: number): string };
-const NodeBuffer = (globalThis as { Buffer?: { from(ab: ArrayBufferLike, off: number, len: number): Latin1View } }).Buffer;
 
-/** NUL-terminated string at `off` in `tab`; out-of-range offsets give an ElfError. */
-export function cString(tab: Uint8Array, off: number, what: () => string, view?: Latin1View): string {
-  if (off >= tab.length) {
+/** A string table decoded once (see cString). */
+export interface StringTable {
+  bytes: Uint8Array;
+  text: string;
+  wide: boolean;
+}
+
+export function stringTable(bytes: Uint8Array): StringTable {
+  const text = latin1(bytes);
+  return { bytes, text, wide: NON_ASCII.test(text) };
+}
+
+/** NUL-terminated string at `off` in a string table; out-of-range offsets give an ElfError. */
+export function cString(tab: StringTable, off: number, what: () => string): string {
+  if (off >= tab.bytes.length) {
     if (off === 0) return '';
-    throw new ElfError(`${what()}: string offset ${off} is outside the string table (${tab.length} bytes)`);
+    throw new ElfError(`${what()}: string offset ${off} is outside the string table (${tab.bytes.length} bytes)`);
   }
-  let end = off;
-  let ascii = true;
-  while (end < tab.length) {
-    const c = tab[end]!;
-    if (c === 0) break;
-    if (c >= 0x80) ascii = false;
-    end++;
-  }
-  if (end === tab.length) throw new ElfError(`${what()}: string at offset ${off} is not NUL-terminated`);
-  const v = view ?? (NodeBuffer ? NodeBuffer.from(tab.buffer, tab.byteOffset, tab.byteLength) : undefined);
-  if (v) return v.toString(ascii ? 'latin1' : 'utf8', off, end);
-  return utf8.decode(tab.subarray(off, end));
+  const end = tab.text.indexOf('\0', off);
+  if (end < 0) throw new ElfError(`${what()}: string at offset ${off} is not NUL-terminated`);
+  const s = tab.text.slice(off, end);
+  return tab.wide && NON_ASCII.test(s) ? utf8.decode(tab.bytes.subarray(off, end)) : s;
 }
 
 function u64(dv: DataView, off: number): number {
@@ -182,12 +185,12 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
     throw new ElfError(`read ELF: section name table (section ${shstrndx}) at 0x${strOff.toString(16)}+${strSize} extends past end of file`, { file, offset: strHdr });
   }
   const shstrtab = bytes.subarray(strOff, strOff + strSize);
-  const shstrView = NodeBuffer?.from(shstrtab.buffer, shstrtab.byteOffset, shstrtab.byteLength);
+  const shstr = stringTable(shstrtab);
 
   for (let i = 0; i < shnum; i++) {
     const h = shoff + i * 64;
     const nameOff = dv.getUint32(h, true);
-    const name = i === 0 ? '' : cString(shstrtab, nameOff, () => `${file}: read ELF: section ${i} name`, shstrView);
+    const name = i === 0 ? '' : cString(shstr, nameOff, () => `${file}: read ELF: section ${i} name`);
     const type = dv.getUint32(h + 4, true);
     const flags = u64(dv, h + 8);
     const offset = u64(dv, h + 24);
@@ -232,7 +235,7 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
       throw new ElfError(`read ELF: symbol table links to section ${symtab.link} which is not a string table`, { file, section: symtab.name });
     }
     const strtab = strtabSec.data;
-    const strView = NodeBuffer?.from(strtab.buffer, strtab.byteOffset, strtab.byteLength);
+    const strs = stringTable(strtab);
     const n = symtab.size / 24;
     const base = symtab.offset;
     for (let i = 0; i < n; i++) {
@@ -243,7 +246,7 @@ export function readElf(input: Uint8Array, source = '<memory>'): ElfFile {
       const shndx = dv.getUint16(o + 6, true);
       const value = u64(dv, o + 8);
       const size = u64(dv, o + 16);
-      const name = nameOff === 0 ? '' : cString(strtab, nameOff, () => `${file}: section ${symtab!.name}: symbol ${i} name`, strView);
+      const name = nameOff === 0 ? '' : cString(strs, nameOff, () => `${file}: section ${symtab!.name}: symbol ${i} name`);
       if (shndx !== 0 && shndx < 0xff00 && shndx >= shnum) {
         throw new ElfError(`read ELF: symbol ${name || i} refers to section ${shndx}, out of range (${shnum} sections)`, { file, section: symtab.name, offset: o });
       }
