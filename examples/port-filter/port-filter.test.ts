@@ -230,6 +230,24 @@ describe.skipIf(!isRootLinux)('examples/port-filter on the kernel (root, Linux)'
     expect(pfNamespaces()).toEqual(before);
   });
 
+  it('as an unprivileged user: the emulator demo works, the kernel demo refuses with a clear message (exit 1)', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bpfkit-pf-nobody-'));
+    execFileSync('chmod', ['777', cwd]);
+    try {
+      const [cmd, args] = scriptCommand('../e2e/cli', ['demo']);
+      const asNobody = (extra: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', cmd, ...args, ...extra], { cwd, encoding: 'utf8', timeout: 60_000 });
+      const emu = asNobody([]);
+      expect(emu.status).toBe(0);
+      expect(emu.stdout).toContain('stats map (per-CPU, summed): pass 12, drop 4, to_socket 10, unparsed 6');
+      const k = asNobody(['--backend', 'kernel']);
+      expect(k.status).toBe(1);
+      expect(k.stdout).toBe('');
+      expect(k.stderr).toBe('bpfkit demo: demo: the kernel backend needs root on Linux (it creates network namespaces and a veth pair, loads XDP and opens AF_XDP sockets) (run it with sudo, or run `bpfkit demo` on the emulator)\n');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('bpfkit demo --backend kernel removes its namespaces when interrupted (SIGINT)', async () => {
     const before = pfNamespaces();
     const [cmd, args] = scriptCommand('../e2e/cli', ['demo', '--backend', 'kernel', '--out', join(WORK, 'int.pcap')]);

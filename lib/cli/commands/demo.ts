@@ -16,7 +16,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArgumentError, BpfError } from '../../errors.js';
+import { ArgumentError, BpfError, NotSupportedError } from '../../errors.js';
 import { writePcap } from '../../../native-sim/net/pcap.js';
 import { readConfig, VERDICTS, type Verdict } from '../../../examples/port-filter/filter.js';
 import { runEmulatorScenario, toJson, type ScenarioResult } from '../../../examples/port-filter/scenario.js';
@@ -87,6 +87,9 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     bytes = readFileSync(pcap);
   } catch (e) {
     throw new ArgumentError(`demo: cannot read --pcap ${pcap}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  if (backend === 'kernel' && (process.platform !== 'linux' || process.getuid?.() !== 0)) {
+    throw new NotSupportedError('bpfkit demo --backend kernel', `demo: the kernel backend needs root on Linux (it creates network namespaces and a veth pair, loads XDP and opens AF_XDP sockets)${process.platform === 'linux' ? '' : `; this is ${process.platform}`}`, { hint: process.platform === 'linux' ? 'run it with sudo, or run `bpfkit demo` on the emulator' : 'run `bpfkit demo` on the emulator' });
   }
   const frames = readTraffic(bytes, pcap);
   if (frames.length === 0) throw new BpfError('EMPTY_INPUT', `demo: ${pcap} has no frames`);
