@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BpfError, NotSupportedError, VerifierError } from '../../lib/errors.js';
 import { parseObject } from '../../lib/elf/index.js';
 import { addonPaths, createKernelBackend, probeKernel } from '../../lib/kernel/index.js';
-import { loadBtf } from '../../lib/kernel/btf.js';
+import { attachBtfId as attachBtfIdOf, loadBtf } from '../../lib/kernel/btf.js';
 import { mapBtfId } from '../../lib/kernel/maps.js';
 import { loadProgram } from '../../lib/kernel/programs.js';
 import { objInfo, sys } from '../../lib/kernel/sys.js';
@@ -361,6 +361,12 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     const m = /^\[(\d+)\] TYPEDEF 'btf_trace_sys_enter' /m.exec(raw);
     expect(m).not.toBeNull();
     expect(attachBtfId).toBe(Number(m![1]));
+    // fentry/fexit and lsm targets (this kernel refuses loading fentry programs, so resolve only)
+    const fn = /^\[(\d+)\] FUNC 'bpf_fentry_test1' /m.exec(raw);
+    expect(attachBtfIdOf('func', 'bpf_fentry_test1', 'x')).toBe(Number(fn![1]));
+    const lsm = /^\[(\d+)\] FUNC 'bpf_lsm_file_open' /m.exec(raw);
+    if (lsm) expect(attachBtfIdOf('lsm', 'file_open', 'x')).toBe(Number(lsm[1]));
+    expect(() => attachBtfIdOf('func', 'bpfkit_no_such_function', 'x')).toThrow(NotSupportedError);
   });
 
   test('test run with ctx in/out (__sk_buff: mark in, retval = mark, ctx out returned)', () => {
