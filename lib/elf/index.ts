@@ -12,7 +12,17 @@
  *   of the code, in first-use order, and call offsets are rewritten for the linked layout;
  * - func_info / line_info / CO-RE relocation records are rebased onto each linked program;
  * - maps come from `.maps` (BTF-defined), `maps` (legacy `struct bpf_map_def`) and global data
- *   sections (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`).
+ *   sections (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`);
+ * - the object's BTF is fixed up as libbpf does (DATASEC sizes/offsets, extern linkage) so that
+ *   `spec.btf.raw` loads with BPF_BTF_LOAD as is.
+ *
+ * Map loads in the linked code: `ld_imm64` with src_reg BPF_PSEUDO_MAP_FD (offset 0) or
+ * BPF_PSEUDO_MAP_VALUE; imm of the first slot is 0 (the backend patches the map fd/handle in)
+ * and, for MAP_VALUE, imm of the second slot already holds the value offset (= MapReference
+ * `offset`). Kernel function calls get src_reg BPF_PSEUDO_KFUNC_CALL and an ExternReference.
+ *
+ * Programs whose code sections exceed LAZY_LINK_INSNS instructions are linked on first read of
+ * their linked fields (see `program()`); all others are linked by parseObject.
  */
 import { ElfError } from '../errors.js';
 import { Btf } from '../btf/btf.js';
