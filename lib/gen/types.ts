@@ -14,7 +14,7 @@
  *   struct / union               interface with the fields    the same with optional fields
  *   DATASEC (.data/.rodata/.bss) { variable: type }           partial object
  *   per-CPU value                V[] (one per possible CPU)   readonly V[]
- *   no BTF / unsupported         Uint8Array                   Uint8Array
+ *   no BTF / unsupported         Uint8Array                   Uint8Array (+ number | bigint for 1/2/4/8 bytes)
  *
  * Output is deterministic: declarations appear in the order maps reference them, names come from
  * BTF (PascalCase), nothing depends on time, paths outside the object or the environment.
@@ -224,11 +224,16 @@ class Generator {
 
   /** Key/value pair of a map, falling back to bytes when the codec would. */
   mapPair(typeId: number, size: number): TypePair {
-    if (!typeId) return BYTES;
+    if (!typeId) return bytesPair(size);
     const sz = this.t(typeId)?.kind === BtfKind.Datasec ? (this.t(typeId) as { size: number }).size : this.btf.sizeof(typeId);
-    if (sz !== size) return BYTES;
-    return this.pair(typeId) ?? BYTES;
+    if (sz !== size) return bytesPair(size);
+    return this.pair(typeId) ?? bytesPair(size);
   }
+}
+
+/** The bytes codec's types: it also takes numbers and bigints for 1/2/4/8-byte sizes. */
+export function bytesPair(size: number): TypePair {
+  return size === 1 || size === 2 || size === 4 || size === 8 ? { out: 'Uint8Array', in: 'Uint8Array | number | bigint' } : BYTES;
 }
 
 function wrap(t: string): string {
@@ -265,8 +270,8 @@ export function generateTypes(spec: ObjectSpec, objectFile: string, opts: GenOpt
 
   const mapRows: string[] = [];
   for (const m of [...spec.maps].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const k = gen ? gen.mapPair(m.keyTypeId, m.keySize) : BYTES;
-    let v = gen ? gen.mapPair(m.valueTypeId, m.valueSize) : BYTES;
+    const k = gen ? gen.mapPair(m.keyTypeId, m.keySize) : bytesPair(m.keySize);
+    let v = gen ? gen.mapPair(m.valueTypeId, m.valueSize) : bytesPair(m.valueSize);
     if (PERCPU.has(m.type)) v = { out: `${wrap(v.out)}[]`, in: `readonly ${wrap(v.in)}[] | Uint8Array` };
     const generic = k.out === k.in && v.out === v.in ? `TypedMap<${k.out}, ${v.out}>` : `TypedMap<${k.out}, ${v.out}, ${k.in}, ${v.in}>`;
     mapRows.push(`  /** ${describeMap(m, spec.btf)}${PERCPU.has(m.type) ? ' (per-CPU: one value per possible CPU)' : ''} */\n  readonly ${propKey(m.name)}: ${generic};`);

@@ -141,6 +141,8 @@ describe('bpfkit gen types', () => {
         lines.push(`export const w${checks} : Parameters<${at}['update']>[1] = ${v};`);
         lines.push(`export const k${checks} : Parameters<${at}['update']>[0] = ${k};`);
         lines.push(`export const i${checks} : ReturnType<${at}['keys']> extends IterableIterator<infer K> ? K : never = ${k};`);
+        // the bytes codec also takes numbers for 1/2/4/8-byte keys (e.g. global data: lookup(0))
+        if (!m.keyTypeId && [1, 2, 4, 8].includes(m.keySize)) lines.push(`export const n${checks} : Parameters<${at}['lookup']>[0] = 0;`);
         checks++;
       }
       writeFileSync(join(dir, `${base}_check.ts`), lines.join('\n') + '\n');
