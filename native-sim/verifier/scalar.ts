@@ -84,6 +84,10 @@ export class Scalar {
 
   /** The kernel's reg_bounds_sync: tnum ↔ bounds, signed ↔ unsigned, 32 ↔ 64. */
   sync(): void {
+    if (this.tm === 0n) {
+      this.setConst(this.tv);
+      return;
+    }
     for (let pass = 0; pass < 2; pass++) {
       this.updateFromTnum();
       this.deduce32();
@@ -168,10 +172,14 @@ export class Scalar {
     const v = this.tv | r.v;
     const mu = this.tm & r.m;
     const nv = v & ~mu & U64;
-    // 32-bit part
-    const r32 = tnumRange(BigInt(this.u32min), BigInt(this.u32max));
-    const lowV = (nv & U32N) | r32.v;
-    const lowM = (mu & U32N) & r32.m;
+    // 32-bit part (number arithmetic: the values fit in 32 bits)
+    const a = this.u32min, b = this.u32max;
+    const x = (a ^ b) >>> 0;
+    const bits = x === 0 ? 0 : 32 - Math.clz32(x);
+    const d32 = bits >= 32 ? 0xffffffff : ((1 << bits) >>> 0) - 1;
+    const r32v = BigInt((a & ~d32) >>> 0), r32m = BigInt(d32 >>> 0);
+    const lowV = (nv & U32N) | r32v;
+    const lowM = (mu & U32N) & r32m;
     this.tv = (nv & ~U32N & U64) | (lowV & ~lowM & U32N);
     this.tm = (mu & ~U32N & U64) | lowM;
   }
@@ -183,12 +191,20 @@ export class Scalar {
   }
 }
 
+const rangeOut = { v: 0n, m: 0n };
+/** Bit length of a non-negative bigint < 2^64. */
+export function bitLength(x: bigint): number {
+  if (x === 0n) return 0;
+  if (x <= 0xffffffffn) return 32 - Math.clz32(Number(x));
+  return 64 - Math.clz32(Number(x >> 32n));
+}
 export function tnumRange(min: bigint, max: bigint): { v: bigint; m: bigint } {
   const chi = min ^ max;
-  const bits = chi === 0n ? 0 : chi.toString(2).length;
-  if (bits > 63) return { v: 0n, m: U64 };
+  const bits = bitLength(chi);
+  if (bits > 63) { rangeOut.v = 0n; rangeOut.m = U64; return rangeOut; }
   const delta = (1n << BigInt(bits)) - 1n;
-  return { v: min & ~delta & U64, m: delta };
+  rangeOut.v = min & ~delta & U64; rangeOut.m = delta;
+  return rangeOut;
 }
 
 // ---- tnum arithmetic (kernel tnum.c semantics) ----
@@ -237,7 +253,11 @@ export function tnumXor(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut
   return tmp;
 }
 
-export function tnumMul(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut {
+/**
+ * Kernel tnum_mul. Only the bits in `keep` are needed by the caller (U64, or 0xffffffff for 32-bit
+ * ops): once those bits of the accumulated mask are all unknown they stay unknown, so stop early.
+ */
+export function tnumMul(av: bigint, am: bigint, bv: bigint, bm: bigint, keep: bigint = U64): TnumOut {
   // Half-multiply accumulation as in the kernel's tnum_mul.
   let accV = (av * bv) & U64;
   let accMv = 0n, accMm = 0n;
@@ -250,6 +270,7 @@ export function tnumMul(av: bigint, am: bigint, bv: bigint, bm: bigint): TnumOut
       const r = tnumAdd(accMv, accMm, 0n, b_v | b_m);
       accMv = r.v; accMm = r.m;
     }
+    if ((accMm & keep) === keep) break;
     a_v >>= 1n; a_m >>= 1n;
     b_v = (b_v << 1n) & U64; b_m = (b_m << 1n) & U64;
   }

@@ -719,6 +719,11 @@ export class Verifier {
   scalarAlu(op: number, dr: Reg, sr: Scalar, is64: boolean, signed: boolean): void {
     dr.type = T.Scalar;
     dr.clearPtr();
+    if (dr.tm === 0n && sr.tm === 0n) {
+      // both known: the kernel's tnum and bounds transfer functions give the exact constant
+      const v = constAlu(op, dr.tv, sr.tv, is64);
+      if (v !== undefined) { dr.setConst(v); return; }
+    }
     if (is64) {
       this.alu64(op, dr, sr, signed);
       return;
@@ -729,24 +734,26 @@ export class Verifier {
     xview(xu, dr); xview(xs, sr);
     const useZ = op !== Op.ARSH;
     const useX = op !== Op.RSH;
-    if (useZ) this.alu64(op, zu, zs, signed, 32);
-    if (useX) this.alu64(op, xu, xs, signed, 32);
+    if (useZ) this.alu64(op, zu, zs, signed, 32, false, false);
+    // the sign-extended view only contributes s32 bounds
+    if (useX && !(op === Op.MUL && (xu.smin < 0n || xs.smin < 0n))) this.alu64(op, xu, xs, signed, 32, false, useZ);
+    else if (useX) xu.setUnknown();
     const t = useZ ? zu : xu;
     dr.setUnknown();
     dr.tv = t.tv & U32N; dr.tm = t.tm & U32N;
     if (useZ && zu.umin >> 32n === zu.umax >> 32n) { dr.u32min = Number(zu.umin & U32N); dr.u32max = Number(zu.umax & U32N); if (dr.u32min > dr.u32max) { dr.u32min = 0; dr.u32max = U32; } }
     if (useX && xu.smin >= BigInt(S32_MIN) && xu.smax <= BigInt(S32_MAX)) { dr.s32min = Number(xu.smin); dr.s32max = Number(xu.smax); }
     dr.umin = 0n; dr.umax = U32N; dr.smin = 0n; dr.smax = U32N;
-    dr.sync();
     dr.zext32();
   }
 
   /** 64-bit scalar op on the 64-bit fields; 32-bit fields are recomputed by sync. */
-  private alu64(op: number, d: Scalar, s: Scalar, signed: boolean, width = 64): void {
+  private alu64(op: number, d: Scalar, s: Scalar, signed: boolean, width = 64, doSync = true, boundsOnly = false): void {
     const bw = BigInt(width);
+    const keep = width === 64 ? U64 : U32N;
     switch (op) {
       case Op.ADD: {
-        const t = tnumAdd(d.tv, d.tm, s.tv, s.tm);
+        const t = boundsOnly ? UNKNOWN_T : tnumAdd(d.tv, d.tm, s.tv, s.tm);
         const smin = d.smin + s.smin, smax = d.smax + s.smax;
         const umin = d.umin + s.umin, umax = d.umax + s.umax;
         d.setUnknown(); d.tv = t.v; d.tm = t.m;
@@ -755,7 +762,7 @@ export class Verifier {
         break;
       }
       case Op.SUB: {
-        const t = tnumSub(d.tv, d.tm, s.tv, s.tm);
+        const t = boundsOnly ? UNKNOWN_T : tnumSub(d.tv, d.tm, s.tv, s.tm);
         const smin = d.smin - s.smax, smax = d.smax - s.smin;
         const ok = d.umin >= s.umax;
         const umin = d.umin - s.umax, umax = d.umax - s.umin;
@@ -765,7 +772,7 @@ export class Verifier {
         break;
       }
       case Op.MUL: {
-        const t = tnumMul(d.tv, d.tm, s.tv, s.tm);
+        const t = boundsOnly ? UNKNOWN_T : tnumMul(d.tv, d.tm, s.tv, s.tm, keep);
         const tv = t.v, tm = t.m;
         const neg = d.smin < 0n || s.smin < 0n;
         const umin = d.umin * s.umin, umax = d.umax * s.umax;
@@ -828,7 +835,7 @@ export class Verifier {
         d.setUnknown();
         break;
     }
-    d.sync();
+    if (doSync) d.sync();
   }
 
   private pointerAlu(st: State, i: number, op: number, dr: Reg, sr: Reg, d: number, s: number, is64: boolean, isX: boolean): void {
@@ -1830,6 +1837,28 @@ function isRdonly(m: VerifierMap): boolean {
   return (m.flags & RDONLY_PROG) !== 0 || (m.section ?? '').startsWith('.rodata');
 }
 
+/** Exact result of a constant ALU op (undefined for ops the kernel does not track: div, mod). */
+function constAlu(op: number, a: bigint, b: bigint, is64: boolean): bigint | undefined {
+  if (!is64) { a &= U32N; b &= U32N; }
+  const w = is64 ? 64 : 32;
+  let r: bigint;
+  switch (op) {
+    case Op.ADD: r = a + b; break;
+    case Op.SUB: r = a - b; break;
+    case Op.MUL: r = a * b; break;
+    case Op.AND: r = a & b; break;
+    case Op.OR: r = a | b; break;
+    case Op.XOR: r = a ^ b; break;
+    case Op.LSH: if (b >= BigInt(w)) return undefined; r = a << b; break;
+    case Op.RSH: if (b >= BigInt(w)) return undefined; r = a >> b; break;
+    case Op.ARSH: if (b >= BigInt(w)) return undefined; r = BigInt.asIntN(w, a) >> b; break;
+    default: return undefined;
+  }
+  return BigInt.asUintN(w, r);
+}
+
+const UNKNOWN_T = { v: 0n, m: U64 };
+
 function round32(n: number): number {
   return (n + 31) & ~31;
 }
@@ -1852,7 +1881,6 @@ function xview(out: Scalar, r: Scalar): void {
   out.tv = tv & ~tm & U64; out.tm = tm;
   out.smin = BigInt(r.s32min); out.smax = BigInt(r.s32max);
   out.u32min = r.u32min; out.u32max = r.u32max; out.s32min = r.s32min; out.s32max = r.s32max;
-  out.sync();
 }
 
 function negateOp(op: number): number {

@@ -253,7 +253,7 @@ function unsafe(group: string, name: string, kind: Kind, rule: string, src: { c?
   safe('ctx', 'ctx_copy_ptr', 'tc', { asm: 'r6 = r1; r0 = *(u32 *)(r6 + 8); r0 = 0; exit;' });
   unsafe('ctx', 'ctx_var_off', 'tc', 'variable ctx access', { asm: 'r2 = *(u32 *)(r1 + 0); r2 &= 4; r1 += r2; r0 = *(u32 *)(r1 + 0); r0 = 0; exit;' });
   // tracepoint / kprobe
-  for (const [f, sz, off, ok] of [['first', 'u64', 8, true], ['far', 'u64', 4096, true], ['narrow', 'u32', 12, true], ['past', 'u64', 8192, false], ['misaligned', 'u64', 12, false], ['neg', 'u64', -8, false]] as [string, string, number, boolean][]) {
+  for (const [f, sz, off, ok] of [['first', 'u64', 8, true], ['far', 'u64', 4096, true], ['narrow', 'u32', 12, true], ['past', 'u64', 8192, false], ['misaligned', 'u64', 12, false], ['neg', 'u64', -8, true]] as [string, string, number, boolean][]) {
     const src = { asm: rd(sz, off) };
     if (ok) safe('ctx', `ctx_tp_${f}`, 'tp', src); else unsafe('ctx', `ctx_tp_${f}`, 'tp', 'invalid bpf_context access', src);
   }
