@@ -387,11 +387,16 @@ export class KernelMap implements BackendMap {
       throw new ArgumentError(`${op} map ${this.info.name}: count must be a positive integer, got ${String(count)}`);
     }
     const ks = this.info.keySize;
-    const keys = new Uint8Array(count * ks);
-    const values = new Uint8Array(count * this.valueBytes);
-    // The batch token is a u32 bucket (hash maps) or a key (arrays); size it for either.
+    // One allocation for the results: [values][keys][pad][out token]. The batch token is a u32
+    // bucket (hash maps) or a key (arrays); size it for either.
+    const vBytes = count * this.valueBytes;
+    const kBytes = count * ks;
     const tokenSize = Math.max(ks, 8);
-    const outBatch = new Uint8Array(tokenSize);
+    const tokenOff = (vBytes + kBytes + 7) & ~7;
+    const buf = new ArrayBuffer(tokenOff + tokenSize);
+    const values = new Uint8Array(buf, 0, vBytes);
+    const keys = new Uint8Array(buf, vBytes, kBytes);
+    const outBatch = new Uint8Array(buf, tokenOff, tokenSize);
     let inBatch: Uint8Array | null = null;
     if (cursor !== undefined) {
       inBatch = new Uint8Array(tokenSize);
@@ -410,8 +415,8 @@ export class KernelMap implements BackendMap {
       next = undefined;
     }
     const out: BatchResult = {
-      keys: got === count ? keys : keys.slice(0, got * ks),
-      values: got === count ? values : values.slice(0, got * this.valueBytes),
+      keys: got === count ? keys : keys.subarray(0, got * ks),
+      values: got === count ? values : values.subarray(0, got * this.valueBytes),
       count: got,
     };
     if (next !== undefined) out.cursor = next;
