@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { BenchReport } from './run.js';
 import { allProgs } from '../test/helpers/progs.js';
+import { examplePrograms } from '../test/verifier/corpus.js';
 import { parseObject } from '../lib/elf/index.js';
 import { verifyProgram } from '../native-sim/verifier/index.js';
 import type { ObjectSpec } from '../lib/spec/index.js';
@@ -22,7 +23,7 @@ function median(xs: number[]): number {
 interface Candidate { path: string; spec: ObjectSpec; name: string; insns: number }
 
 export async function bench(): Promise<BenchReport[]> {
-  const progs = await allProgs();
+  const progs = [...(await allProgs()), ...(await examplePrograms())];
   const cands: Candidate[] = [];
   for (const p of progs) {
     const spec = parseObject(readFileSync(p.path), p.path);

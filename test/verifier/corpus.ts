@@ -3,9 +3,9 @@
  * the shared compile helper (content-hash cached), and runs one program through our verifier and
  * through the running kernel's (lib/object `load` on the kernel backend, one program at a time).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileC, CACHE_DIR } from '../helpers/progs.js';
+import { compileC, CACHE_DIR, TEST_DIR, type ProgInfo } from '../helpers/progs.js';
 import { parseObject } from '../../lib/elf/index.js';
 import type { ObjectSpec } from '../../lib/spec/index.js';
 import { verifyProgram } from '../../native-sim/verifier/index.js';
@@ -75,6 +75,22 @@ export async function runKernel(path: string, name: string, logLevel = 0): Promi
 function lastLines(log: string): string {
   const lines = log.split('\n').filter((l) => l.trim() && !/^(processed \d+|verification time|stack depth)/.test(l));
   return lines.slice(-2).join(' / ');
+}
+
+/** examples/<name>/*.bpf.c, compiled like the test programs. */
+export async function examplePrograms(): Promise<ProgInfo[]> {
+  const root = join(TEST_DIR, '..', 'examples');
+  const out: ProgInfo[] = [];
+  if (!existsSync(root)) return out;
+  for (const d of readdirSync(root).sort()) {
+    const dir = join(root, d);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.bpf.c')).sort()) {
+      const source = join(dir, f);
+      out.push({ name: `examples/${d}/${f}`, path: await compileC(source), source, cpu: 'v3' });
+    }
+  }
+  return out;
 }
 
 export { CASES, type Case };

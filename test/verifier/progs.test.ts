@@ -6,18 +6,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { allProgs, type ProgInfo } from '../helpers/progs.js';
 import { parseObject } from '../../lib/elf/index.js';
 import { verifyProgram } from '../../native-sim/verifier/index.js';
-import { runKernel } from './corpus.js';
+import { examplePrograms, runKernel } from './corpus.js';
 
 const canLoad = process.platform === 'linux' && process.getuid?.() === 0;
 
-describe('test programs pass both verifiers', () => {
+describe('test programs and examples pass both verifiers', () => {
   let progs: ProgInfo[] = [];
   beforeAll(async () => {
-    progs = await allProgs();
+    progs = [...(await allProgs()), ...(await examplePrograms())];
   }, 300_000);
 
   it('the emulator accepts every program of every test object', () => {
-    expect(progs.length).toBeGreaterThanOrEqual(10);
+    expect(progs.length).toBeGreaterThanOrEqual(13);
+    expect(progs.some((p) => p.name.startsWith('examples/'))).toBe(true);
     const rejected: string[] = [];
     let count = 0;
     for (const p of progs) {
