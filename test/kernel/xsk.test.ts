@@ -129,6 +129,31 @@ describe.skipIf(!isRootLinux)('AF_XDP on the kernel (root, Linux)', () => {
     peer.close();
   });
 
+  it('a frame stays intact during its loop body even while the kernel keeps receiving (recycled only after)', async () => {
+    const peer = packetSocket(IF_B);
+    using sock = await openXskSocket(obj, { ifname: IF_A, queue: 0, frames: 16 }); // 8 receive chunks
+    const first = synTo(443, 1, 64);
+    peer.send(first);
+    let checked = false;
+    let after = 0;
+    for await (const f of sock) {
+      if (!checked) {
+        // 20 more frames: an early-recycled chunk would be handed out again and overwritten
+        for (let i = 0; i < 20; i++) peer.send(synTo(443, 100 + i, 64));
+        await sleep(50);
+        expect(Buffer.from(f).toString('hex')).toBe(Buffer.from(first).toString('hex'));
+        checked = true;
+        continue;
+      }
+      after++;
+      if (sock.pending === 0) break;
+    }
+    expect(checked).toBe(true);
+    // the 7 other chunks were filled; the rest was dropped by the kernel for lack of fill entries
+    expect(after).toBe(7);
+    peer.close();
+  });
+
   it('send() puts frames on the wire of the bound interface (seen on the peer) and reaps completions', async () => {
     const peer = packetSocket(IF_B);
     peer.drain();
