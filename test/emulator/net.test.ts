@@ -184,6 +184,23 @@ describe('simulated interfaces', () => {
     obj.close();
   });
 
+  it('TC redirect (bpf_redirect) sends the frame out of the target interface', async () => {
+    const b = new EmulatorBackend();
+    const obj = await loadOn(b, 'tc_rewrite');
+    const eth0 = b.interface('tcr0');
+    const lo = b.interface('lo');
+    const link = obj.programs.tc_redirect!.attachTc('tcr0', 'ingress');
+    const big = ipv4({ proto: 17, dport: 53, payload: 120 });
+    const r = eth0.receive(big);
+    expect(r.verdict).toBe('TC_ACT_REDIRECT');
+    expect(r.redirected).toEqual([{ kind: 'iface', ifindex: 1, ifname: 'lo', frame: big }]);
+    expect(lo.wire.at(-1)).toEqual(big);
+    const small = ipv4({ proto: 17, dport: 53, payload: 4 });
+    expect(eth0.receive(small)).toMatchObject({ verdict: 'TC_ACT_OK', passed: [small] });
+    link.close();
+    obj.close();
+  });
+
   it('wiring loops are bounded', async () => {
     const b = new EmulatorBackend();
     const obj = await loadOn(b, 'xdp_basic');
