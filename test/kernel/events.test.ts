@@ -244,10 +244,16 @@ describe.skipIf(!isRootLinux)(`event readers (${isRootLinux ? 'root' : SKIP_REAS
       }
     });
 
-    test('close() removes the CPU entries from the map: later output goes nowhere', () => {
+    test('close() removes the CPU entries from the map: later output fails in the program (ENOENT)', () => {
+      const errs = (): number => Number(new DataView(o.map('perf_err').lookup(new Uint8Array(4))!.buffer).getBigUint64(0, true));
       const pb = openEventReader(o.map('pb')) as PerfReader;
+      const e0 = errs();
+      emit(3); // delivered: the entry of this CPU is set
+      expect(errs()).toBe(e0);
+      expect(pb.poll(() => undefined)).toBe(1);
       pb.close();
-      emit(3); // bpf_perf_event_output fails with ENOENT inside the program; nothing to read
+      emit(4); // bpf_perf_event_output finds no perf event for the CPU
+      expect(errs()).toBe(e0 + 1);
       const pb2 = openEventReader(o.map('pb')) as PerfReader;
       try {
         expect(pb2.poll(() => undefined)).toBe(0);

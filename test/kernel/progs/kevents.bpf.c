@@ -1,7 +1,8 @@
 // bpfkit kernel-backend tests: event sources driven by BPF_PROG_TEST_RUN. The XDP test packet's
 // first 4 bytes are a sequence number and byte 4 a mode: 0 = submit a ring buffer record,
 // 1 = reserve and discard it, 2 = ring buffer output of 13 bytes (odd size, padded by the
-// kernel). Every run also writes a 20-byte record to the perf event array.
+// kernel). Every run also writes a 20-byte record to the perf event array; failures of that
+// (no reader: no perf event for the CPU) are counted in `perf_err`.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -26,6 +27,14 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 } pb SEC(".maps");
+
+/* [0] counts bpf_perf_event_output failures (no perf event set for this CPU: -ENOENT) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} perf_err SEC(".maps");
 
 SEC("xdp")
 int emit(struct xdp_md *ctx)
@@ -64,7 +73,12 @@ int emit(struct xdp_md *ctx)
 	p.seq = seq;
 	for (i = 0; i < 16; i++)
 		p.payload[i] = pkt[8 + i];
-	bpf_perf_event_output(ctx, &pb, BPF_F_CURRENT_CPU, &p, sizeof(p));
+	if (bpf_perf_event_output(ctx, &pb, BPF_F_CURRENT_CPU, &p, sizeof(p)) < 0) {
+		__u32 k = 0;
+		__u64 *e = bpf_map_lookup_elem(&perf_err, &k);
+		if (e)
+			__sync_fetch_and_add(e, 1);
+	}
 	return XDP_PASS;
 }
 
