@@ -99,6 +99,7 @@ export async function openXskSocket(target: XskTarget, opts: XskSocketOptions): 
   const backend = map.backend;
   if (opts.ifname === undefined && opts.ifindex === undefined) throw new ArgumentError('open AF_XDP socket: give ifname or ifindex');
   if (opts.ifname !== undefined && (typeof opts.ifname !== 'string' || !opts.ifname)) throw new ArgumentError('open AF_XDP socket: ifname must be a non-empty string');
+  if (opts.mode !== undefined && opts.mode !== 'copy' && opts.mode !== 'zerocopy') throw new ArgumentError(`open AF_XDP socket: mode must be 'copy' or 'zerocopy', got ${JSON.stringify(opts.mode)}`);
   if (backend.kind === 'kernel') return openKernel(map, backend, opts, queue, key);
   return openEmulator(map, backend, opts, queue, key);
 }

@@ -206,6 +206,9 @@ describe.skipIf(!isRootLinux)('AF_XDP on the kernel (root, Linux)', () => {
     await expect(openXskSocket(obj, { ifname: IF_A, queue: -1 })).rejects.toThrow(/queue must be an integer/);
     await expect(openXskSocket(obj, { ifname: IF_A, queue: 0, key: 64 })).rejects.toThrow(/key must be an integer 0\.\.63/);
     await expect(openXskSocket(obj, { ifname: IF_A, frames: 100 })).rejects.toThrow(/frames must be a power of two/);
+    await expect(openXskSocket(obj, { ifname: IF_A, mode: 'fast' as never })).rejects.toThrow(/mode must be 'copy' or 'zerocopy'/);
+    // veth has no zero-copy AF_XDP support: the kernel refuses the bind
+    await expect(openXskSocket(obj, { ifname: IF_A, mode: 'zerocopy' })).rejects.toThrow(SyscallError);
     await expect(openXskSocket(obj, { ifname: IF_A, frameSize: 1000 })).rejects.toThrow(/frameSize must be 2048 or 4096/);
     await expect(openXskSocket(obj.map('port_policy'), { ifname: IF_A })).rejects.toThrow(/is a hash, not an xskmap/);
     await expect(openXskSocket(obj, { ifindex: 0x7ffffff0, queue: 0 })).rejects.toThrow(/no interface with ifindex 2147483632/);
