@@ -179,6 +179,14 @@ export function hiFacts(A: Analysis): HiFacts {
       pc = next;
     }
   }
+  // Registers whose unsigned value is bounded below 2^32 have a zero high half.
+  const small = smallFacts(A);
+  for (let i = 0; i < small.length; i++) {
+    if (small[i] && !known[i]) {
+      known[i] = 1;
+      value[i] = 0;
+    }
+  }
   return { known, value };
 }
 
@@ -256,4 +264,164 @@ export function liveAtEntry(A: Analysis): number {
     }
   }
   return liveIn[0]!;
+}
+
+// ---- unsigned upper bounds (small values, loop counters) ----------------------------------
+
+type Bounds = (number | undefined)[];
+const U32 = 0xffffffff;
+const LIMIT = 2 ** 52;
+const cap = (v: number): number | undefined => (v < LIMIT ? v : undefined);
+
+/** Apply instruction `pc` to upper bounds `u` (in place). */
+function transferBounds(A: Analysis, pc: number, u: Bounds): void {
+  const code = A.code[pc]!;
+  const dst = A.dst[pc]!;
+  const src = A.src[pc]!;
+  const imm = A.imm[pc]!;
+  const cls = code & 7;
+  const x = (code & 0x08) !== 0;
+  const op = code & 0xf0;
+  switch (cls) {
+    case 4: { // ALU32: zero-extended results
+      let v: number | undefined = U32;
+      if (op === 0xb0 && !x && A.off[pc] === 0) v = imm >>> 0;
+      else if (op === 0x50 && !x) v = imm >>> 0;
+      else if (op === 0xd0) v = imm === 16 ? 0xffff : imm === 32 ? U32 : undefined;
+      u[dst] = v;
+      return;
+    }
+    case 7: {
+      const d = u[dst];
+      const s = x ? u[src] : imm >= 0 ? imm : undefined;
+      switch (op) {
+        case 0xb0: u[dst] = A.off[pc] === 0 ? s : undefined; return;
+        case 0x50: u[dst] = d !== undefined && s !== undefined ? Math.min(d, s) : (s ?? d); return;
+        case 0x00: u[dst] = d !== undefined && s !== undefined ? cap(d + s) : undefined; return;
+        case 0x70:
+          if (x) u[dst] = d;
+          else u[dst] = d !== undefined ? Math.floor(d / 2 ** (imm & 63)) : (imm & 63) >= 12 ? cap(2 ** (64 - (imm & 63)) - 1) : undefined;
+          return;
+        case 0x60: u[dst] = !x && d !== undefined ? cap(d * 2 ** (imm & 63)) : undefined; return;
+        case 0x30: u[dst] = A.off[pc] === 0 ? d : undefined; return; // unsigned div never grows (÷0 → 0)
+        case 0x90: u[dst] = A.off[pc] === 0 && d !== undefined && s !== undefined ? Math.min(d, s) : A.off[pc] === 0 ? d : undefined; return;
+        case 0xd0: u[dst] = imm === 16 ? 0xffff : imm === 32 ? U32 : undefined; return;
+        default: u[dst] = undefined; return;
+      }
+    }
+    case 1: {
+      const size = (code & 0x18) === 0x00 ? 4 : (code & 0x18) === 0x08 ? 2 : (code & 0x18) === 0x10 ? 1 : 8;
+      u[dst] = (code & 0xe0) === 0x60 && size < 8 ? 2 ** (8 * size) - 1 : undefined;
+      return;
+    }
+    case 3: {
+      if ((code & 0xe0) !== 0xc0) return;
+      const small = (code & 0x18) === 0x00 ? U32 : undefined;
+      if (imm === 0x100) u[dst] = (code & 0x18) === 0x18 ? undefined : U32;
+      else if (imm & 1 && imm !== 0x110) u[imm === 0xf1 ? 0 : src] = small;
+      return;
+    }
+    case 0:
+      if (code === 0x18) {
+        const hi = A.imm64Hi[pc]!;
+        u[dst] = hi >= 0 && hi < 0x100000 ? cap(hi * 4294967296 + (A.imm64Lo[pc]! >>> 0)) : undefined;
+      } else u[0] = U32;
+      return;
+    case 5:
+      if (code === 0x85 && src === 0) {
+        if (imm !== 12) u[0] = undefined;
+      } else if (code === 0x8d || (code === 0x85 && src === 1)) {
+        for (let r = 0; r <= 5; r++) u[r] = undefined;
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+/** Bounds on the taken (`taken` = true) or fall-through edge of a conditional jump at `pc`. */
+function refine(A: Analysis, pc: number, u: Bounds, taken: boolean): Bounds {
+  const code = A.code[pc]!;
+  if ((code & 7) !== 5 || (code & 0x08) !== 0) return u;
+  const imm = A.imm[pc]!;
+  if (imm < 0) return u;
+  const dst = A.dst[pc]!;
+  const op = code & 0xf0;
+  let bound: number | undefined;
+  if (op === 0xa0 && taken) bound = imm - 1; // jlt
+  else if (op === 0xb0 && taken) bound = imm; // jle
+  else if (op === 0x30 && !taken) bound = imm - 1; // jge
+  else if (op === 0x20 && !taken) bound = imm; // jgt
+  else if (op === 0x10 && taken) bound = imm; // jeq
+  if (bound === undefined || bound < 0) return u;
+  const out = u.slice();
+  out[dst] = out[dst] === undefined ? bound : Math.min(out[dst]!, bound);
+  return out;
+}
+
+/** 1 at `pc * 11 + r` when register r is below 2^32 (high half 0) before slot pc. */
+export function smallFacts(A: Analysis): Uint8Array {
+  const n = A.n;
+  const inState: (Bounds | undefined)[] = new Array(n);
+  const visits = new Int32Array(n);
+  const work: number[] = [];
+  const merge = (t: number, s: Bounds): void => {
+    const cur = inState[t];
+    if (cur === undefined) {
+      inState[t] = s.slice();
+      work.push(t);
+      return;
+    }
+    let changed = false;
+    // Widening at loop headers (every cycle passes a checkpoint: a backward-jump target): after
+    // a few rounds a growing bound jumps to 2^32-1 (still "small"), and from there to unbounded.
+    const widen = A.checkpoint[t] === 1 && ++visits[t]! > 8;
+    for (let r = 0; r < 11; r++) {
+      const c = cur[r];
+      if (c === undefined) continue;
+      const v = s[r];
+      if (v === undefined || v > c) {
+        cur[r] = v === undefined ? undefined : !widen ? v : v <= U32 ? U32 : undefined;
+        changed = true;
+      }
+    }
+    if (changed) work.push(t);
+  };
+  const none = (): Bounds => new Array<number | undefined>(11).fill(undefined);
+  for (let pc = 0; pc < n; pc++) if (A.funcStart[pc]) merge(pc, none());
+  const walk = (start: number, record: Uint8Array | null): void => {
+    const s = inState[start]!.slice();
+    let pc = start;
+    for (;;) {
+      if (record !== null) for (let r = 0; r < 11; r++) if (s[r] !== undefined && s[r]! <= U32) record[pc * 11 + r] = 1;
+      const code = A.code[pc]!;
+      const cls = code & 7;
+      transferBounds(A, pc, s);
+      const next = code === 0x18 ? pc + 2 : pc + 1;
+      if (cls === 5 || cls === 6) {
+        const op = code & 0xf0;
+        if (op === 0x90) return;
+        if (op === 0x80) {
+          if (next < n && record === null) merge(next, s);
+          return;
+        }
+        const t = A.target[pc]!;
+        if (record === null) {
+          if (t >= 0) merge(t, refine(A, pc, s, true));
+          if (op !== 0x00 && next < n) merge(next, refine(A, pc, s, false));
+        }
+        return;
+      }
+      if (next >= n) return;
+      if (A.leader[next]) {
+        if (record === null) merge(next, s);
+        return;
+      }
+      pc = next;
+    }
+  };
+  while (work.length) walk(work.pop()!, null);
+  const out = new Uint8Array(n * 11);
+  for (let start = 0; start < n; start++) if (inState[start] !== undefined && A.leader[start]) walk(start, out);
+  return out;
 }
