@@ -43,6 +43,8 @@ export class HashMap extends SimMap {
   readonly lru: boolean;
   protected readonly slots: number;
   protected readonly stride: number;
+  /** Keys of 1 or 2 bytes: entries indexed directly by the key value (no hashing on lookups). */
+  protected readonly direct: (HashEntry | undefined)[] | null;
 
   constructor(spec: MapSpec, opts: SimMapOptions, hopts: HashOptions = { percpu: false, lru: false }) {
     super(spec, opts);
@@ -50,6 +52,7 @@ export class HashMap extends SimMap {
     this.lru = hopts.lru;
     this.slots = this.percpu ? this.nCpus : 1;
     this.stride = roundUp8(spec.valueSize);
+    this.direct = spec.keySize <= 2 ? new Array<HashEntry | undefined>(spec.keySize === 1 ? 256 : 65536).fill(undefined) : null;
   }
 
   get size(): number {
@@ -106,6 +109,7 @@ export class HashMap extends SimMap {
 
   private remove(id: number | string, e: HashEntry): void {
     this.table.delete(id);
+    if (this.direct !== null) this.direct[id as number] = undefined;
     this.unlink(e);
     if (this.lru) this.lruUnlink(e);
     if (e.region !== null) {
@@ -136,6 +140,7 @@ export class HashMap extends SimMap {
       }
       e = this.newEntry(kb, koff);
       this.table.set(id, e);
+      if (this.direct !== null) this.direct[id as number] = e;
       this.link(e);
     }
     const vs = this.info.valueSize;
@@ -173,7 +178,8 @@ export class HashMap extends SimMap {
   }
 
   override progLookupRegion(kb: Uint8Array, koff: number, cpu: number): Region | null {
-    const e = this.table.get(keyIdentity(kb, koff, this.info.keySize));
+    const d = this.direct;
+    const e = d !== null ? d[this.info.keySize === 1 ? kb[koff]! : kb[koff]! | (kb[koff + 1]! << 8)] : this.table.get(keyIdentity(kb, koff, this.info.keySize));
     if (e === undefined) return null;
     if (this.lru) this.touch(e);
     let r = e.region;
