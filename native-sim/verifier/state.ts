@@ -102,6 +102,8 @@ export class Frame {
   no = 0;
   /** A bpf_loop callback frame: returns to the calling insn (`callsite`) to iterate again. */
   callback = false;
+  /** Bytes of stack touched so far (slots below 512 - used are all Invalid). */
+  used = 0;
 
   constructor() {
     for (let i = 0; i < 11; i++) this.regs.push(new Reg());
@@ -115,7 +117,7 @@ export class Frame {
       const s = this.spill[i];
       if (s) f.spill[i] = s.clone();
     }
-    f.callsite = this.callsite; f.fn = this.fn; f.no = this.no; f.callback = this.callback;
+    f.callsite = this.callsite; f.fn = this.fn; f.no = this.no; f.callback = this.callback; f.used = this.used;
     return f;
   }
 }

@@ -539,7 +539,8 @@ export class Verifier {
   }
 
   private stackSafe(o: Frame, c: Frame, exact: boolean): boolean {
-    for (let b = 0; b < MAX_STACK; b++) {
+    const from = MAX_STACK - (o.used > c.used ? o.used : c.used);
+    for (let b = from & ~7; b < MAX_STACK; b++) {
       const os = o.slot[b]!, cs = c.slot[b]!;
       if (exact) {
         if (os !== cs) return false;
@@ -1239,7 +1240,9 @@ export class Verifier {
   }
 
   private noteDepth(st: State, frameNo: number, off: number): void {
-    const fn = st.frames[frameNo]!.fn;
+    const fr = st.frames[frameNo]!;
+    if (-off > fr.used) fr.used = Math.min(MAX_STACK, -off);
+    const fn = fr.fn;
     if (-off > this.fnDepth[fn]!) this.fnDepth[fn] = -off;
   }
 
