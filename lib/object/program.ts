@@ -29,6 +29,13 @@ export type SocketLike = number | { _handle?: { fd?: number } | null; fd?: numbe
 function socketFd(s: SocketLike): number | undefined {
   if (typeof s === 'number') return Number.isInteger(s) && s >= 0 ? s : undefined;
   if (s && typeof s === 'object') {
+    // dgram sockets keep their handle in a symbol-keyed state object (their `_handle` getter is
+    // deprecated and warns); net sockets have `_handle`
+    for (const sym of Object.getOwnPropertySymbols(s)) {
+      const st = (s as Record<symbol, unknown>)[sym] as { handle?: { fd?: unknown } } | null | undefined;
+      const fd = st && typeof st === 'object' ? st.handle?.fd : undefined;
+      if (typeof fd === 'number' && fd >= 0) return fd;
+    }
     const h = (s as { _handle?: { fd?: number } | null })._handle;
     if (h && typeof h.fd === 'number' && h.fd >= 0) return h.fd;
     const fd = (s as { fd?: number }).fd;

@@ -2,6 +2,7 @@
 // (BPF_PROG_TEST_RUN, real maps) and on the emulator must give the same results. Kernel-only
 // checks use bpftool as an independent oracle (pinned map dump) and /proc/self/fd for leaks.
 import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, MapError } from '../../lib/errors.js';
@@ -248,6 +249,31 @@ describe.skipIf(!isRootLinux)('kernel-only checks', () => {
     expect(again.lookup(new Uint8Array([0x90, 0x1f]))).toEqual(new Uint8Array([2, 0, 0, 0, 4, 3, 2, 1]));
     again.close();
     rmSync(path);
+  });
+
+  it('a socket filter attached to a Node UDP socket truncates what it receives; closing the link restores it', async () => {
+    const spec = openObject(await compileProg('socket_filter'));
+    using obj = await load(spec, { backend: 'kernel' });
+    const rx = dgram.createSocket('udp4');
+    const tx = dgram.createSocket('udp4');
+    try {
+      await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+      const got: number[] = [];
+      rx.on('message', (m) => got.push(m.length));
+      const send = async () => {
+        await new Promise<void>((r) => tx.send(Buffer.alloc(150, 7), rx.address().port, '127.0.0.1', () => r()));
+        for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        return got.splice(0);
+      };
+      // sock_truncate keeps 100 bytes from the UDP header on: 92 bytes of payload
+      const link = obj.programs.sock_truncate!.attachSocketFilter(rx as unknown as { _handle: { fd: number } });
+      expect(await send()).toEqual([92]);
+      link.close();
+      expect(await send()).toEqual([150]);
+    } finally {
+      rx.close();
+      tx.close();
+    }
   });
 
   it('no fd leaks over 200 load/attach/close cycles', async () => {

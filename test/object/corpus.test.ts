@@ -37,7 +37,7 @@ describe.each(BACKENDS)('typed round trip of every corpus map on the %s backend'
         // the raw bytes stored are the codec's encoding
         const raw = m.raw.lookup(encode(m.keyCodec, key, 'key'));
         const want = encode(m.valueCodec, one, 'value');
-        if (m.perCpu) for (const r of raw as Uint8Array[]) expect(r, `${p.name}/${name}`).toEqual(want);
+        if (m.perCpu) for (const r of raw as unknown as Uint8Array[]) expect(r, `${p.name}/${name}`).toEqual(want);
         else expect(raw, `${p.name}/${name}`).toEqual(want);
         checked++;
       }
