@@ -468,6 +468,8 @@ export class EmulatorBackend implements Backend {
       }
       if (t === 'raw_tracepoint' || t === 'raw_tracepoint_writable') {
         if (opts.data || opts.repeat) throw runError(prog.name, EINVAL, 'raw tracepoint test runs take only ctx (u64 arguments) and no data or repeat');
+        // the kernel refuses ctx_out for raw tracepoints; ctx_out defaults to the ctx_in size
+        if ((opts.ctxSizeOut ?? opts.ctx?.length ?? 0) > 0) throw runError(prog.name, EINVAL, 'raw tracepoint test runs return no ctx', 'pass ctxSizeOut: 0');
         const args = opts.ctx ?? new Uint8Array(0);
         if (args.length > 12 * 8 || args.length % 8 !== 0) throw runError(prog.name, EINVAL, 'ctx must be up to 12 u64 arguments');
         if (flags & ~1) throw runError(prog.name, EINVAL, `unknown flags 0x${flags.toString(16)}`);

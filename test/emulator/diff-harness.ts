@@ -9,7 +9,7 @@ import { load, type BpfObject } from '../../lib/index.js';
 import type { ObjectSpec, ProgType } from '../../lib/spec/index.js';
 import { EmulatorBackend } from '../../native-sim/backend.js';
 
-export const RUNNABLE = new Set<ProgType>(['xdp', 'sched_cls', 'sched_act', 'socket_filter', 'cgroup_skb']);
+export const RUNNABLE = new Set<ProgType>(['xdp', 'sched_cls', 'sched_act', 'socket_filter', 'cgroup_skb', 'raw_tracepoint']);
 const DATA_MAPS = new Set(['hash', 'array', 'percpu_hash', 'percpu_array', 'lru_hash', 'lru_percpu_hash', 'lpm_trie']);
 export const ENGINES = ['jit', 'interpreter'] as const;
 
@@ -25,9 +25,11 @@ export function hashSeed(s: string): number {
 
 type Outcome = { ok: true; retval: number; data: string; ctx: string } | { ok: false; error: string };
 
-function run(obj: BpfObject, prog: string, data: Uint8Array, ctx: Uint8Array | undefined): Outcome {
+function run(obj: BpfObject, prog: string, data: Uint8Array, ctx: Uint8Array | undefined, ctxSizeOut?: number): Outcome {
   try {
-    const r = obj.programs[prog]!.run(ctx ? { data, ctx } : { data });
+    // an empty data_in means a ctx-only run (raw tracepoints)
+    const o = data.length === 0 ? { ctx: ctx ?? new Uint8Array(0) } : ctx ? { data, ctx } : { data };
+    const r = obj.programs[prog]!.run(ctxSizeOut !== undefined ? { ...o, ctxSizeOut } : o);
     return { ok: true, retval: r.retval, data: hex(r.data), ctx: ctx ? hex(r.ctx) : '' };
   } catch (e) {
     const err = e as { errno?: number; code?: string };
@@ -63,6 +65,7 @@ export function ensureBpffs(root: string): void {
 export interface RunInput {
   data: Uint8Array;
   ctx?: Uint8Array;
+  ctxSizeOut?: number;
 }
 
 /** Run `inputs(prog)` through every runnable program on kernel, JIT and interpreter; return the differences. */
@@ -90,10 +93,10 @@ export async function diffObject(
   let runs = 0;
   try {
     for (const prog of spec.programs.filter((x) => RUNNABLE.has(x.type))) {
-      inputs(prog.name, prog.type).forEach(({ data, ctx }, i) => {
-        const want = run(kernel, prog.name, data, ctx);
+      inputs(prog.name, prog.type).forEach(({ data, ctx, ctxSizeOut }, i) => {
+        const want = run(kernel, prog.name, data, ctx, ctxSizeOut);
         for (const [engine, obj] of emus) {
-          const got = run(obj, prog.name, data, ctx);
+          const got = run(obj, prog.name, data, ctx, ctxSizeOut);
           runs++;
           if (JSON.stringify(got) !== JSON.stringify(want)) {
             diffs.push(`${prog.name} input ${i} (${hex(data).slice(0, 80)}) ${engine}: ${JSON.stringify(got).slice(0, 300)} != kernel ${JSON.stringify(want).slice(0, 300)}`);

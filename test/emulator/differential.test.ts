@@ -1,5 +1,5 @@
 // Differential tests: every test program that BPF_PROG_TEST_RUN can run (XDP, TC, socket filter,
-// cgroup_skb) runs on the real kernel and on the emulator (JIT and interpreter) over crafted and
+// cgroup_skb, raw tracepoint) runs on the real kernel and on the emulator (JIT and interpreter) over crafted and
 // seeded-random packets. Same return value, same output bytes, same ctx_out, same errors, same
 // map contents and same ring buffer / perf records — zero differences allowed.
 import { readFileSync, rmSync } from 'node:fs';
@@ -17,6 +17,14 @@ const progs = await allProgs();
 
 /** ctx_in for some runs: exercises the ctx_in/ctx_out rules of each program type. */
 function withCtx(type: ProgType, i: number, pkt: Uint8Array): RunInput {
+  if (type === 'raw_tracepoint') {
+    // u64 arguments taken from the packet bytes: 2 or 12 of them
+    const ctx = new Uint8Array(i % 4 === 3 ? 96 : 16);
+    ctx.set(pkt.subarray(0, ctx.length));
+    if (i % 5 === 0) ctx.set([39, 0, 0, 0, 0, 0, 0, 0], 8);
+    // every 7th run asks for ctx_out, which raw tracepoints refuse (EINVAL on both)
+    return i % 7 === 6 ? { data: new Uint8Array(0), ctx } : { data: new Uint8Array(0), ctx, ctxSizeOut: 0 };
+  }
   if (type === 'xdp') {
     if (i % 5 !== 2) return { data: pkt };
     const data = new Uint8Array(8 + pkt.length);

@@ -48,7 +48,7 @@ describe('injectable environment', () => {
       gid: 8,
       comm: 'a-very-long-command-name',
     });
-    obj.programs.task_info!.run({ ctx: new Uint8Array(8) });
+    obj.programs.task_info!.run({ ctx: new Uint8Array(8), ctxSizeOut: 0 });
     const [ktime, boot, r1, r2, cpu, pidTgid, uidGid] = outs(obj, 7);
     expect(ktime).toBe(1010n);
     expect(boot).toBe(5_000_000_000n);
@@ -60,15 +60,15 @@ describe('injectable environment', () => {
     expect(new TextDecoder().decode(comm)).toBe('a-very-long-com\0');
     // same seed → same random sequence
     const again = await misc({ seed: 42 });
-    again.obj.programs.task_info!.run({ ctx: new Uint8Array(8) });
+    again.obj.programs.task_info!.run({ ctx: new Uint8Array(8), ctxSizeOut: 0 });
     expect(outs(again.obj, 4).slice(2)).toEqual([r1, r2]);
   });
 
   it('per-run CPU override for raw tracepoints (BPF_F_TEST_RUN_ON_CPU)', async () => {
     const { obj } = await misc({ possibleCpus: 4 });
-    obj.programs.task_info!.run({ ctx: new Uint8Array(8), cpu: 2, flags: 1 });
+    obj.programs.task_info!.run({ ctx: new Uint8Array(8), cpu: 2, flags: 1, ctxSizeOut: 0 });
     expect(outs(obj, 5)[4]).toBe(2n);
-    expect(() => obj.programs.task_info!.run({ ctx: new Uint8Array(8), cpu: 2 })).toThrow(/BPF_F_TEST_RUN_ON_CPU/);
+    expect(() => obj.programs.task_info!.run({ ctx: new Uint8Array(8), cpu: 2, ctxSizeOut: 0 })).toThrow(/BPF_F_TEST_RUN_ON_CPU/);
   });
 });
 
@@ -76,7 +76,7 @@ describe('trace_printk', () => {
   it('formats like the kernel and captures to the trace stream', async () => {
     const lines: string[] = [];
     const { b, obj } = await misc({ trace: (m) => lines.push(m) });
-    obj.programs.printk!.run({ ctx: new Uint8Array(8) });
+    obj.programs.printk!.run({ ctx: new Uint8Array(8), ctxSizeOut: 0 });
     expect(lines).toEqual([
       'n=-5 u=7 x=ff',
       '18446744073709551615 -2 deadbeefcafe',
@@ -103,7 +103,7 @@ describe('probe_read over simulated memory', () => {
     dv.setBigUint64(0, 0xffff888000001008n, true);
     dv.setBigUint64(8, 0xdead0000n, true);
     dv.setBigUint64(16, 0x7f0000000000n, true);
-    obj.programs.probe_mem!.run({ ctx });
+    obj.programs.probe_mem!.run({ ctx, ctxSizeOut: 0 });
     const [r0, v0, r1, v1, r2] = outs(obj, 5);
     expect([r0, v0]).toEqual([0n, 0x1122334455667788n]);
     expect(r1).toBe(BigInt.asUintN(64, -14n)); // -EFAULT, destination zeroed
