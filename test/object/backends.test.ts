@@ -276,6 +276,27 @@ describe.skipIf(!isRootLinux)('kernel-only checks', () => {
     }
   });
 
+  it('tracepoint + ring buffer: events decoded by BTF type name arrive through for await', async () => {
+    const { loadBinding } = await import('../../lib/kernel/binding.js');
+    const sys = loadBinding();
+    using obj = await load(openObject(await compileProg('tracepoint_getpid')), { backend: 'kernel', globals: { target_tgid: process.pid } });
+    using link = obj.programs.on_getpid!.attachTracepoint();
+    expect(link.kind).toBe('tracepoint');
+    using reader = obj.maps.events!.ringbuf<{ pid: number; tgid: number; cookie: number; syscall_nr: number; comm: Uint8Array }>({ decode: 'struct event' });
+    for (let i = 0; i < 3; i++) sys.getpid();
+    const events: { tgid: number; cookie: number; syscall_nr: number }[] = [];
+    const timeout = setTimeout(() => reader.close(), 5000);
+    for await (const ev of reader) {
+      events.push(ev);
+      if (events.length === 3) break;
+    }
+    clearTimeout(timeout);
+    expect(events.length).toBe(3);
+    const getpidNr = process.arch === 'x64' ? 39 : process.arch === 'arm64' ? 172 : expect.any(Number);
+    for (const ev of events) expect(ev).toMatchObject({ tgid: process.pid, cookie: 0xb0f0c0de, syscall_nr: getpidNr });
+    expect(obj.maps.calls!.lookup(process.pid)).toBeGreaterThanOrEqual(3n);
+  });
+
   it('no fd leaks over 200 load/attach/close cycles', async () => {
     const fds = () => readdirSync('/proc/self/fd').length;
     const warm = await load(specs.events!, { backend: 'kernel' });
