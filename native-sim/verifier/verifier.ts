@@ -237,15 +237,16 @@ export class Verifier {
     const seen = new Uint8Array(n);
     const stack: number[] = [0];
     seen[0] = 1;
+    let i = 0;
+    function push(t: number): void {
+      if (t >= n) throw new Fail(i, `jump out of range from insn ${i} to ${t}`, 'the code falls off the end of the program');
+      if (!seen[t]) { seen[t] = 1; stack.push(t); }
+    }
     while (stack.length) {
-      const i = stack.pop()!;
+      i = stack.pop()!;
       const c = this.code[i]!;
       const cls = c & 7;
       const op = c & 0xf0;
-      const push = (t: number): void => {
-        if (t >= n) throw new Fail(i, `jump out of range from insn ${i} to ${t}`, 'the code falls off the end of the program');
-        if (!seen[t]) { seen[t] = 1; stack.push(t); }
-      };
       if (this.isLdImm64(i)) {
         seen[i + 1] = 1;
         if (this.src[i] === 4) push(i + this.imm[i]! + 1);
@@ -277,31 +278,30 @@ export class Verifier {
     const use = new Uint16Array(n), def = new Uint16Array(n);
     for (let i = 0; i < n; i++) {
       const c = this.code[i]!, cls = c & 7, op = c & 0xf0, d = this.dst[i]!, s = this.src[i]!;
-      const bit = (r: number): number => 1 << r;
       switch (cls) {
         case Cls.ALU: case Cls.ALU64:
-          if (op === Op.MOV) { use[i] = c & 8 ? bit(s) : 0; def[i] = bit(d); }
-          else if (op === Op.NEG || op === Op.END) { use[i] = bit(d); def[i] = bit(d); }
-          else { use[i] = bit(d) | (c & 8 ? bit(s) : 0); def[i] = bit(d); }
+          if (op === Op.MOV) { use[i] = c & 8 ? (1 << (s)) : 0; def[i] = (1 << (d)); }
+          else if (op === Op.NEG || op === Op.END) { use[i] = (1 << (d)); def[i] = (1 << (d)); }
+          else { use[i] = (1 << (d)) | (c & 8 ? (1 << (s)) : 0); def[i] = (1 << (d)); }
           break;
-        case Cls.LDX: use[i] = bit(s); def[i] = bit(d); break;
-        case Cls.ST: use[i] = bit(d); break;
+        case Cls.LDX: use[i] = (1 << (s)); def[i] = (1 << (d)); break;
+        case Cls.ST: use[i] = (1 << (d)); break;
         case Cls.STX: {
-          use[i] = bit(d) | bit(s);
+          use[i] = (1 << (d)) | (1 << (s));
           if ((c & 0xe0) === 0xc0) {
             const im = this.imm[i]!;
-            if (im === 0xf1) { use[i] |= 1; def[i] = 1; } else if (im & 1) def[i] = bit(s);
+            if (im === 0xf1) { use[i] |= 1; def[i] = 1; } else if (im & 1) def[i] = (1 << (s));
           }
           break;
         }
         case Cls.LD:
-          if (c === 0x18) { def[i] = bit(d); i++; }
-          else { use[i] = bit(6) | ((c & 0xe0) === 0x40 ? bit(s) : 0); def[i] = 0x3f; }
+          if (c === 0x18) { def[i] = (1 << (d)); i++; }
+          else { use[i] = (1 << (6)) | ((c & 0xe0) === 0x40 ? (1 << (s)) : 0); def[i] = 0x3f; }
           break;
         case Cls.JMP: case Cls.JMP32:
           if (op === J.CALL) { use[i] = 0x3e; def[i] = 0x3f; }
           else if (op === J.EXIT) use[i] = 1;
-          else if (op !== J.JA) use[i] = bit(d) | (c & 8 ? bit(s) : 0);
+          else if (op !== J.JA) use[i] = (1 << (d)) | (c & 8 ? (1 << (s)) : 0);
           break;
       }
     }
@@ -728,6 +728,15 @@ export class Verifier {
     if (is64) {
       this.alu64(op, dr, sr, signed);
       return;
+    }
+    // an unknown 32-bit operand makes +, -, ^ (and * by an odd constant) fully unknown
+    if (op === Op.ADD || op === Op.SUB || op === Op.XOR || op === Op.MUL) {
+      const du = unknown32(dr), su = unknown32(sr);
+      if (op === Op.MUL ? (du && sr.tm === 0n && (sr.tv & 1n) === 1n) || (su && dr.tm === 0n && (dr.tv & 1n) === 1n) : du || su) {
+        dr.setUnknown();
+        dr.tm = U32N; dr.umax = U32N; dr.smin = 0n; dr.smax = U32N;
+        return;
+      }
     }
     // 32-bit: compute in a zero-extended view and a sign-extended view, keep the low halves.
     const zu = this.sa, zs = this.sb, xu = this.sc, xs = this.sd;
@@ -1861,6 +1870,10 @@ function constAlu(op: number, a: bigint, b: bigint, is64: boolean): bigint | und
 }
 
 const UNKNOWN_T = { v: 0n, m: U64 };
+
+function unknown32(r: Scalar): boolean {
+  return (r.tm & U32N) === U32N && r.u32min === 0 && r.u32max === U32 && r.s32min === S32_MIN && r.s32max === S32_MAX;
+}
 
 function round32(n: number): number {
   return (n + 31) & ~31;
