@@ -62,7 +62,7 @@ export async function verifyKernel(path: string, names: readonly string[], logLe
   const out: VerifyVerdict[] = [];
   for (const name of names) {
     try {
-      const obj = await load(path, { backend: 'kernel', programs: [name], logLevel: Math.max(logLevel, 4) | 0 });
+      const obj = await load(path, { backend: 'kernel', programs: [name], logLevel: logLevel > 0 ? logLevel | 4 : 4 });
       try {
         const p = obj.programs[name]!;
         out.push({ program: name, accepted: true, message: '', insn: null, line: null, insnsProcessed: p.insnsProcessed ?? processedFromLog(p.log), ...(logLevel > 0 && p.log ? { log: p.log } : {}) });
