@@ -24,7 +24,7 @@ import type { MapSpec, ObjectSpec, ProgramSpec, ProgType } from '../lib/spec/ind
 import { EINVAL, ENOSPC, ENOTSUPP, runError } from './context/errors.js';
 import { SkbContext, skbFromFrame, skbTestRun, type SkbKind } from './context/skb.js';
 import { BytesContext } from './context/tracepoint.js';
-import { XdpContext, xdpBuffer, xdpTestRun } from './context/xdp.js';
+import { XDP_MAX_LINEAR, XdpContext, xdpMultiBuffer, xdpTestRun } from './context/xdp.js';
 import {
   AddressSpace, DEFAULT_BUDGET, MAP_TAG, REGION_TAG, Vm, programFromSpec, runProgram32, type CompiledProgram, type Engine,
   type EngineKind, type HelperTable, type Region,
@@ -548,18 +548,17 @@ export class EmulatorBackend implements Backend {
   }
 
   runXdpFrame(prog: EmulatorProgram, frame: Uint8Array, ifindex: number, rxQueue: number): FrameRun {
-    if (frame.length < 14 || frame.length > 3520) {
-      return { retval: 1, frame, redirect: null };
-    }
+    // runts never reach XDP (drivers drop them); long frames arrive as multi-buffer XDP
+    if (frame.length < 14) return { retval: 1, frame, redirect: null };
     enterRun();
-    const pkt = xdpBuffer(this.space, frame);
+    const pkt = xdpMultiBuffer(this.space, frame, Math.min(frame.length, XDP_MAX_LINEAR));
     const ctx = new XdpContext(this.space, pkt, ifindex, rxQueue);
     const env = this.env;
     try {
       env.beginRun('xdp');
       env.xdp = ctx;
       const retval = this.exec(prog, ctx.region);
-      return { retval, frame: pkt.frame(), redirect: env.redirect };
+      return { retval, frame: pkt.frags.length ? pkt.withMeta().subarray(pkt.data - pkt.meta) : pkt.frame(), redirect: env.redirect };
     } finally {
       env.xdp = null;
       ctx.release(this.space);

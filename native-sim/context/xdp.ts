@@ -110,6 +110,22 @@ export function xdpBuffer(space: AddressSpace, frame: Uint8Array, metaLen = 0): 
   return p;
 }
 
+/** An XDP buffer with the first `linear` bytes in the page and the rest in page-sized fragments. */
+export function xdpMultiBuffer(space: AddressSpace, data: Uint8Array, linear: number, metaLen = 0): PacketBuf {
+  const pkt = xdpBuffer(space, data.subarray(0, linear), metaLen);
+  for (let o = linear; o < data.length; o += PAGE_SIZE) {
+    const page = new Uint8Array(PAGE_SIZE);
+    const part = data.subarray(o, Math.min(data.length, o + PAGE_SIZE));
+    page.set(part);
+    pkt.frags.push(page);
+    pkt.fragLen.push(part.length);
+  }
+  return pkt;
+}
+
+/** Bytes of a received frame that fit the linear part of an XDP buffer. */
+export const XDP_MAX_LINEAR = PAGE_SIZE - XDP_PACKET_HEADROOM - SKB_SHINFO_SIZE;
+
 export interface XdpRunInput {
   ifindexExists?: (ifindex: number) => boolean;
   /** Receive queues per ifindex (default 1). */
@@ -154,15 +170,7 @@ export function xdpTestRun(space: AddressSpace, prog: string, data: Uint8Array, 
   }
   // As the kernel: the linear part ends at ctx_in's data_end (or where the page is full); the
   // rest goes to page-sized fragments (XDP multi-buffer).
-  if (linear > maxData) linear = maxData;
-  const pkt = xdpBuffer(space, data.subarray(0, linear), metaLen);
-  for (let o = linear; o < data.length; o += PAGE_SIZE) {
-    const page = new Uint8Array(PAGE_SIZE);
-    const part = data.subarray(o, Math.min(data.length, o + PAGE_SIZE));
-    page.set(part);
-    pkt.frags.push(page);
-    pkt.fragLen.push(part.length);
-  }
+  const pkt = xdpMultiBuffer(space, data, Math.min(linear, maxData), metaLen);
   const ctx = new XdpContext(space, pkt, ingress, rxq);
   ctx.ctxIn = ctxIn;
   return ctx;

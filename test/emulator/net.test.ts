@@ -201,6 +201,19 @@ describe('simulated interfaces', () => {
     obj.close();
   });
 
+  it('jumbo frames arrive as multi-buffer XDP and leave intact', async () => {
+    const b = new EmulatorBackend();
+    const obj = await loadOn(b, 'xdp_basic');
+    const link = obj.programs.xdp_pass_all!.attachXdp('jumbo0');
+    const big = new Uint8Array(9000).map((_, i) => i & 0xff);
+    const r = b.interface('jumbo0').receive(big);
+    expect(r.verdict).toBe('XDP_PASS');
+    expect(r.passed[0]).toEqual(big);
+    expect(b.interface('jumbo0').receive(new Uint8Array(10))).toMatchObject({ verdict: 'XDP_DROP', dropped: true }); // runt
+    link.close();
+    obj.close();
+  });
+
   it('wiring loops are bounded', async () => {
     const b = new EmulatorBackend();
     const obj = await loadOn(b, 'xdp_basic');
