@@ -114,6 +114,33 @@ describe('pins and links', () => {
   });
 });
 
+describe('cgroup skb hooks', () => {
+  it('programs attached to a cgroup run when a test fires traffic through it', async () => {
+    const b = new EmulatorBackend();
+    const obj = await load(await compileProg('cgroup_skb'), { backend: b, globals: { blocked_udp_port: 53 } });
+    const ing = obj.programs.count_ingress!.attachCgroup('/sys/fs/cgroup/emu-test', 'cgroup_inet_ingress');
+    const drop = obj.programs.drop_udp_port!.attachCgroup('/sys/fs/cgroup/emu-test', 'cgroup_inet_egress');
+    const udp = (dport: number) => {
+      const f = new Uint8Array(14 + 20 + 8 + 4);
+      f[12] = 8;
+      f.set([0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17], 14);
+      f[36] = dport >> 8;
+      f[37] = dport & 0xff;
+      return f;
+    };
+    expect(b.fireCgroupSkb('/sys/fs/cgroup/emu-test', 'cgroup_inet_ingress', udp(53))).toEqual([1]);
+    expect(b.fireCgroupSkb('/sys/fs/cgroup/emu-test', 'cgroup_inet_egress', udp(53))).toEqual([0]);
+    expect(b.fireCgroupSkb('/sys/fs/cgroup/emu-test', 'cgroup_inet_egress', udp(80))).toEqual([1]);
+    expect(b.fireCgroupSkb('/sys/fs/cgroup/other', 'cgroup_inet_egress', udp(53))).toEqual([]);
+    const t = obj.maps.traffic!.raw.lookup(u32(0))!;
+    const dv = new DataView(t.buffer);
+    expect([dv.getBigUint64(0, true), dv.getBigUint64(8, true)]).toEqual([1n, 32n]); // len from the network header
+    ing.close();
+    drop.close();
+    obj.close();
+  });
+});
+
 describe('bpfkit run on the emulator', () => {
   it('--engine interpreter and --dump-js', async () => {
     const path = await compileProg('xdp_basic');
