@@ -30,7 +30,7 @@ export async function bench(): Promise<BenchReport[]> {
     const maps = new Map(spec.maps.map((m) => [m.name, m]));
     for (const prog of spec.programs) {
       try {
-        const r = verifyProgram(prog, { maps });
+        const r = verifyProgram(prog, { maps, btf: spec.btf });
         cands.push({ path: p.path, spec, name: prog.name, insns: r.insnsProcessed });
       } catch {
         // rejected programs are not benchmarked
@@ -45,13 +45,13 @@ export async function bench(): Promise<BenchReport[]> {
   for (const c of top) {
     const prog = c.spec.programs.find((p) => p.name === c.name)!;
     const maps = new Map(c.spec.maps.map((m) => [m.name, m]));
-    verifyProgram(prog, { maps }); // warm-up
+    verifyProgram(prog, { maps, btf: c.spec.btf }); // warm-up
     const ours: number[] = [];
     const kernel: number[] = [];
     let kernelInsns: number | undefined;
     for (let r = 0; r < RUNS; r++) {
       const t0 = process.hrtime.bigint();
-      verifyProgram(prog, { maps });
+      verifyProgram(prog, { maps, btf: c.spec.btf });
       ours.push(Number(process.hrtime.bigint() - t0) / 1000);
       if (load) {
         const obj = await load(c.path, { backend: 'kernel', programs: [c.name], logLevel: 4 });

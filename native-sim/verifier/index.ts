@@ -9,6 +9,7 @@ import { VerifierError, type SourceLocation } from '../../lib/errors.js';
 import type { AttachType, LineInfo, MapType, ProgType, ProgramSpec } from '../../lib/spec/index.js';
 import { Fail, Verifier, type VerifierMap } from './verifier.js';
 import { formatState, insnText } from './log.js';
+import type { Btf } from '../../lib/btf/index.js';
 
 export type { VerifierMap } from './verifier.js';
 
@@ -35,6 +36,12 @@ export interface VerifyContext {
   attachType?: AttachType;
   /** 0: log only on rejection; 1: every path's branch states; 2: every instruction. */
   logLevel?: number;
+  /**
+   * The object's BTF (ObjectSpec.btf). With it, global (non-static) functions are verified on their
+   * own from their BTF-typed arguments, as the kernel does; without it they are verified per call
+   * site like static functions.
+   */
+  btf?: Btf;
 }
 
 export interface VerifyResult {
@@ -53,7 +60,7 @@ export function verifyProgram(spec: ProgramSpec, ctx: VerifyContext): VerifyResu
   const logLevel = ctx.logLevel ?? 0;
   let v: Verifier | undefined;
   try {
-    v = new Verifier(spec, ctx.maps as ReadonlyMap<string, VerifierMap>, { programType: type, attachType: attach, logLevel });
+    v = new Verifier(spec, ctx.maps as ReadonlyMap<string, VerifierMap>, { programType: type, attachType: attach, logLevel, ...(ctx.btf ? { btf: ctx.btf } : {}) });
     const out = v.run();
     const summary = statsLine(out.insnsProcessed, out.totalStates, out.peakStates);
     return {

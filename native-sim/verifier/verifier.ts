@@ -18,6 +18,7 @@ import {
 import { Arg, CtxField, PROTOS, Ret, ctxAccess, helperAllowed, progTypeModelled, returnRange } from './protos.js';
 import { formatState, insnText } from './log.js';
 import { helperName } from '../../lib/isa/helpers.js';
+import { BtfKind, type Btf } from '../../lib/btf/index.js';
 
 export interface VerifierMap {
   name?: string;
@@ -37,7 +38,17 @@ export interface VerifyOptions {
   programType: ProgType;
   attachType?: AttachType;
   logLevel: number;
+  /** The object's BTF: identifies global functions (verified on their own, as the kernel does). */
+  btf?: Btf;
 }
+
+/** A global function parameter: 0 scalar, 1 ctx, 2 pointer to `size` bytes (or NULL). */
+interface GlobalParam { kind: 0 | 1 | 2; size: number }
+
+const CTX_STRUCT: Partial<Record<ProgType, string>> = {
+  xdp: 'xdp_md', sched_cls: '__sk_buff', sched_act: '__sk_buff', socket_filter: '__sk_buff', cgroup_skb: '__sk_buff',
+  kprobe: 'pt_regs', tracepoint: '', perf_event: 'bpf_perf_event_data', raw_tracepoint: 'bpf_raw_tracepoint_args',
+};
 
 /** Internal rejection: converted to a VerifierError by the caller. */
 export class Reject {
@@ -110,7 +121,11 @@ export class Verifier {
   readonly type: ProgType;
   readonly attach: AttachType | undefined;
   readonly logLevel: number;
+  /** Parameters of each global function (by function index); undefined for static ones. */
+  readonly globals: (GlobalParam[] | undefined)[] = [];
+  private globalMode = false;
 
+  private readonly btf: Btf | undefined;
   idGen = 0;
   failState: State | null = null;
   processed = 0;
@@ -133,6 +148,7 @@ export class Verifier {
     this.type = opts.programType;
     this.attach = opts.attachType;
     this.logLevel = opts.logLevel;
+    this.btf = opts.btf;
     const bytes = spec.instructions;
     if (bytes.length % 8 !== 0) throw new Fail(0, `program size ${bytes.length} is not a multiple of 8`);
     const n = (this.n = bytes.length / 8);
@@ -333,8 +349,38 @@ export class Verifier {
 
   // ---------------------------------------------------------------- pass 2: walk
 
+  /** Global (non-static) functions from BTF func_info: the kernel verifies them on their own. */
+  private findGlobals(): void {
+    const btf = this.btf;
+    if (!btf) return;
+    for (let f = 1; f < this.fnStart.length; f++) {
+      const fi = this.spec.funcInfo.find((x) => x.insn === this.fnStart[f]);
+      if (!fi) continue;
+      const fn = btf.typeById(fi.typeId);
+      if (!fn || fn.kind !== BtfKind.Func || fn.linkage !== 1) continue;
+      const proto = btf.typeById(fn.type);
+      if (!proto || proto.kind !== BtfKind.FuncProto) continue;
+      if (proto.params.length > 5) throw new Fail(this.fnStart[f]!, `global function ${fn.name} has more than 5 arguments`);
+      const params: GlobalParam[] = [];
+      for (const p of proto.params) {
+        const t = btf.resolve(p.type);
+        if (t && (t.kind === BtfKind.Int || t.kind === BtfKind.Enum || t.kind === BtfKind.Enum64)) { params.push({ kind: 0, size: 0 }); continue; }
+        if (t && t.kind === BtfKind.Ptr) {
+          const pointee = btf.resolve(t.type);
+          const ctxName = CTX_STRUCT[this.type];
+          if (pointee && pointee.kind === BtfKind.Struct && ctxName !== undefined && pointee.name === ctxName) { params.push({ kind: 1, size: 0 }); continue; }
+          const size = btf.sizeof(t.type);
+          if (size !== undefined && size > 0) { params.push({ kind: 2, size }); continue; }
+        }
+        throw new Fail(this.fnStart[f]!, `global function ${fn.name}: argument ${p.name || params.length} has a type the emulator verifier does not model`, 'make the function static or pass scalars, the context or pointers to sized types');
+      }
+      this.globals[f] = params;
+    }
+  }
+
   run(): VerifyOutput {
     this.checkCfg();
+    this.findGlobals();
     const init = new State();
     const f = new Frame();
     f.regs[1]!.ptr(T.Ctx, 0);
@@ -350,6 +396,33 @@ export class Verifier {
       this.failState = st;
       this.walk(st, stack);
     }
+    // global functions: verified once each, from their BTF-typed arguments
+    this.globalMode = true;
+    for (let fn = 1; fn < this.fnStart.length; fn++) {
+      const params = this.globals[fn];
+      if (!params) continue;
+      const g = new State();
+      const fr = new Frame();
+      fr.fn = fn;
+      g.insn = this.fnStart[fn]!;
+      for (let a = 0; a < params.length; a++) {
+        const r = fr.regs[a + 1]!;
+        const p = params[a]!;
+        if (p.kind === 0) r.unknown();
+        else if (p.kind === 1) r.ptr(T.Ctx, 0);
+        else { r.ptr(T.Mem, 0); r.mem = p.size; r.nul = true; r.id = ++this.idGen; }
+      }
+      fr.regs[10]!.ptr(T.Stack, 0);
+      g.frames.push(fr);
+      stack.push(g);
+      while (stack.length) {
+        const st = stack.pop()!;
+        this.trailMark(st.from, st.insn);
+        this.failState = st;
+        this.walk(st, stack);
+      }
+    }
+    this.globalMode = false;
     this.checkStackDepth();
     return { insnsProcessed: this.processed, log: this.logParts.join('\n'), totalStates: this.totalStates, peakStates: this.peakStates };
   }
@@ -1469,6 +1542,21 @@ export class Verifier {
     let edges = this.callEdges.get(caller.fn);
     if (!edges) this.callEdges.set(caller.fn, (edges = new Set()));
     edges.add(fn);
+    const params = this.globals[fn];
+    if (params) {
+      // a global function was (or will be) verified on its own: check the arguments, R0 = scalar
+      for (let a = 0; a < params.length; a++) {
+        const rn = a + 1;
+        const r = this.readReg(st, i, rn);
+        const p = params[a]!;
+        if (p.kind === 0 && r.type !== T.Scalar) this.fail(i, `R${rn} is not a scalar`, `argument ${a + 1} of the global function is an integer`);
+        if (p.kind === 1 && (r.type !== T.Ctx || r.off !== 0 || !r.isConst())) this.fail(i, `arg#${a} expected pointer to ctx, but got ${typeName(r)}`);
+        if (p.kind === 2 && !(r.type === T.Scalar && r.isZero())) this.helperMem(st, i, rn, r, p.size, false, false);
+      }
+      for (let r = 1; r <= 5; r++) caller.regs[r]!.notInit();
+      caller.regs[0]!.unknown();
+      return i + 1;
+    }
     const callee = new Frame();
     callee.callsite = i + 1;
     callee.fn = fn;
@@ -1502,6 +1590,11 @@ export class Verifier {
       return f.callsite;
     }
     const r0 = this.readReg(st, i, 0);
+    if (this.globalMode && st.frames.length === 1 && st.frames[0]!.fn !== 0) {
+      if (r0.type !== T.Scalar) this.fail(i, `At subprogram exit the register R0 is not a scalar value (${typeName(r0)})`, 'global functions return an integer');
+      if (st.refs.length) this.fail(i, `Unreleased reference id=${st.refs[0]!.id} alloc_insn=${st.refs[0]!.insn}`);
+      return -1;
+    }
     if (st.lockMap) this.fail(i, 'bpf_spin_unlock is missing', 'release the spin lock on every path before returning');
     if (st.refs.length) {
       const ref = st.refs[0]!;

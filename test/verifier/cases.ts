@@ -511,6 +511,18 @@ function unsafe(group: string, name: string, kind: Kind, rule: string, src: { c?
   safe(g, 'cb_loop_map', 'xdp', { c: 'struct cb_ctx c = { .sum = 0 }; bpf_loop(8, cb_map, &c, 0); return XDP_PASS;' });
 }
 
+// ------------------------------------------------------------------ global functions (C)
+{
+  const g = 'globals';
+  safe(g, 'glob_ctx_arg', 'xdp', { c: 'return g_first(ctx) == 7 ? XDP_DROP : XDP_PASS;' });
+  safe(g, 'glob_scalar_arg', 'xdp', { c: 'return g_clamp(ctx->ingress_ifindex) > 3 ? XDP_DROP : XDP_PASS;' });
+  safe(g, 'glob_ptr_checked', 'xdp', { c: '__u64 v = ctx->ingress_ifindex; return g_read_checked(&v) ? XDP_DROP : XDP_PASS;' });
+  unsafe(g, 'glob_ptr_unchecked', 'xdp', 'invalid mem access', { c: '__u64 v = ctx->ingress_ifindex; return g_read(&v) ? XDP_DROP : XDP_PASS;' });
+  unsafe(g, 'glob_ret_unbounded', 'xdp', 'max value is outside of the allowed memory range', { c: '__u32 k = 0; struct val64 *v = bpf_map_lookup_elem(&arr, &k); if (!v) return XDP_PASS; __u32 i = g_clamp(ctx->ingress_ifindex); if (i > 8) return XDP_PASS; v->a[i] = 1; return XDP_PASS;' });
+  safe(g, 'glob_ret_bounded', 'xdp', { c: '__u32 k = 0; struct val64 *v = bpf_map_lookup_elem(&arr, &k); if (!v) return XDP_PASS; __u32 i = g_clamp(ctx->ingress_ifindex); if (i >= 8) return XDP_PASS; v->a[i] = 1; return XDP_PASS;' });
+  safe(g, 'glob_buf_arg', 'tc', { c: 'struct buf16 buf = {}; buf.b[0] = ctx->len; return g_sum16(&buf) & 1;' });
+}
+
 export const CASES: readonly Case[] = cases;
 
 /** Helper functions available to every group (static, non-inlined: verified per call site). */
@@ -557,6 +569,18 @@ static long cb_map(__u32 i, void *data) {
   __u32 k = i & 7; struct val64 *v = bpf_map_lookup_elem(&arr, &k); if (!v) return 1; v->a[i & 7] = i; return 0; }
 `;
 
+/** Global (non-static) functions: the kernel verifies each once, from its BTF argument types. */
+export const GLOBALS = `
+__attribute__((noinline)) int g_first(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+  if (data + 1 > data_end) return 0; return *(__u8 *)data; }
+__attribute__((noinline)) int g_clamp(__u32 x) { return x < 8 ? x : 8; }
+__attribute__((noinline)) int g_read_checked(__u64 *p) { if (!p) return 0; return *p == 3; }
+__attribute__((noinline)) int g_read(__u64 *p) { return *p == 3; }
+struct buf16 { char b[16]; };
+__attribute__((noinline)) int g_sum16(struct buf16 *p) { if (!p) return 0; int s = 0; for (int i = 0; i < 16; i++) s += p->b[i]; return s; }
+`;
+
 /** Operands every naked asm case may reference as %[name]. */
 export const ASM_OPERANDS = ['arr', 'hmap', 'hmap8', 'rb', 'jmp', 'pcpu', 'cfg_n', 'counter'];
 
@@ -566,6 +590,7 @@ export function groupSource(group: string): string {
   const members = CASES.filter((c) => c.group === group);
   if (members.some((c) => c.c?.includes('sub_') || c.group === 'subprogs')) parts.push(SUBPROGS);
   if (group === 'callbacks') parts.push(CALLBACKS);
+  if (group === 'globals') parts.push(GLOBALS);
   for (const c of members) {
     const { sec, ctx } = SECTIONS[c.kind];
     if (c.asm !== undefined) {

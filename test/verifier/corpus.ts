@@ -42,7 +42,7 @@ export function runOurs(spec: ObjectSpec, name: string): Outcome {
   if (!prog) return { accepted: false, message: `program ${name} not found in the object` };
   const maps = new Map(spec.maps.map((m) => [m.name, m]));
   try {
-    const r = verifyProgram(prog, { maps });
+    const r = verifyProgram(prog, { maps, btf: spec.btf });
     return { accepted: true, message: '', insns: r.insnsProcessed };
   } catch (e) {
     if (e instanceof VerifierError) return { accepted: false, message: e.message };

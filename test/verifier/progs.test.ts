@@ -27,7 +27,7 @@ describe('test programs and examples pass both verifiers', () => {
       for (const prog of spec.programs) {
         count++;
         try {
-          const r = verifyProgram(prog, { maps });
+          const r = verifyProgram(prog, { maps, btf: spec.btf });
           expect(r.insnsProcessed).toBeGreaterThan(0);
         } catch (e) {
           rejected.push(`${p.name}/${prog.name}: ${(e as Error).message}`);

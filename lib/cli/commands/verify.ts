@@ -46,7 +46,7 @@ export async function verifyEmulator(spec: ObjectSpec, names: readonly string[],
   for (const name of names) {
     const prog = spec.programs.find((p) => p.name === name)!;
     try {
-      const r = verifyProgram(prog, { maps, logLevel });
+      const r = verifyProgram(prog, { maps, logLevel, btf: spec.btf });
       out.push({ program: name, accepted: true, message: '', insn: null, line: null, insnsProcessed: r.insnsProcessed, log: r.log });
     } catch (e) {
       if (!(e instanceof VerifierError)) throw e;
