@@ -30,6 +30,11 @@ export interface Codec<T = unknown> {
   write(value: unknown, bytes: Uint8Array, view: DataView, off: number, path: string | null): void;
   /** Read a value at `off`. */
   read(bytes: Uint8Array, view: DataView, off: number): T;
+  /**
+   * Set on plain integer codecs: numbers in [lo, hi] are encoded (and ≤ 4-byte values decoded) by
+   * `encode`/`decode` directly, without the scratch buffer.
+   */
+  readonly int?: { readonly size: 1 | 2 | 4 | 8; readonly signed: boolean; readonly lo: number; readonly hi: number };
 }
 
 /** A short description of any value for error messages (never throws). */
@@ -104,6 +109,7 @@ function intCodec(size: number, signed: boolean, name: string, bool = false): Co
     case 1: case 2: case 4:
       return {
         size, typeName,
+        int: { size, signed, lo: nLo, hi: nHi },
         write(v, _b, view, off, path) {
           let n: number;
           if (typeof v === 'number' && Number.isInteger(v) && v >= nLo && v <= nHi) n = v;
@@ -121,6 +127,7 @@ function intCodec(size: number, signed: boolean, name: string, bool = false): Co
     case 8:
       return {
         size, typeName,
+        int: { size: 8, signed, lo: 0, hi: Number.MAX_SAFE_INTEGER },
         write(v, _b, view, off, path) {
           if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
             // common case without BigInt: low and high 32-bit halves
@@ -180,8 +187,11 @@ export function uintCodec(size: 1 | 2 | 4 | 8, typeName = `u${size * 8}`): Codec
 /** Opaque bytes; also accepts strings (UTF-8, zero padded) and, for 1/2/4/8 bytes, integers. */
 export function bytesCodec(size: number, typeName = `bytes[${size}]`): Codec<Uint8Array> {
   const asInt = size === 1 || size === 2 || size === 4 || size === 8 ? intCodec(size, false, typeName) : undefined;
+  // numbers are accepted (encode fast path) but values decode as bytes: no `int` for decoding
+  const intIn = asInt?.int ? { ...asInt.int, encodeOnly: true } : undefined;
   return {
     size, typeName,
+    ...(intIn ? { int: intIn } : {}),
     write(v, b, view, off, path) {
       if (v instanceof Uint8Array) {
         if (v.length > size) fail(path, `expected at most ${size} bytes for ${typeName}, got ${v.length}`);
@@ -534,7 +544,29 @@ function whatText(w: string | (() => string)): string {
   return typeof w === 'string' ? w : w();
 }
 
+/** Little-endian bytes of an integer number already checked against `int.lo..int.hi`. */
+function intBytes(size: 1 | 2 | 4 | 8, n: number): Uint8Array {
+  const out = new Uint8Array(size);
+  if (size === 8) {
+    const lo = n % 0x100000000;
+    const hi = Math.floor(n / 0x100000000);
+    out[0] = lo & 0xff; out[1] = (lo >>> 8) & 0xff; out[2] = (lo >>> 16) & 0xff; out[3] = lo >>> 24;
+    out[4] = hi & 0xff; out[5] = (hi >>> 8) & 0xff; out[6] = (hi >>> 16) & 0xff; out[7] = hi >>> 24;
+    return out;
+  }
+  const u = n >>> 0;
+  out[0] = u & 0xff;
+  if (size >= 2) out[1] = (u >>> 8) & 0xff;
+  if (size === 4) {
+    out[2] = (u >>> 16) & 0xff;
+    out[3] = u >>> 24;
+  }
+  return out;
+}
+
 export function encode(codec: Codec, value: unknown, what: string | (() => string)): Uint8Array {
+  const ic = codec.int;
+  if (ic !== undefined && typeof value === 'number' && Number.isInteger(value) && value >= ic.lo && value <= ic.hi) return intBytes(ic.size, value);
   if (value instanceof Uint8Array) {
     if (value.length === codec.size) return value;
     throw new ArgumentError(`${whatText(what)}: expected ${codec.size} bytes (${codec.typeName}), got ${value.length}`);
@@ -569,6 +601,18 @@ function growScratch(size: number): void {
 
 /** Decode `bytes` (at least `codec.size` long, read from `off`). */
 export function decode<T = unknown>(codec: Codec, bytes: Uint8Array, off = 0): T {
+  const ic = codec.int as (Codec['int'] & { encodeOnly?: boolean }) | undefined;
+  if (ic !== undefined && ic.size <= 4 && !ic.encodeOnly && bytes.length - off >= ic.size) {
+    let u = bytes[off]!;
+    if (ic.size >= 2) u |= bytes[off + 1]! << 8;
+    if (ic.size === 4) u = (u | (bytes[off + 2]! << 16) | (bytes[off + 3]! << 24)) >>> 0;
+    if (ic.signed) {
+      const bits = ic.size * 8;
+      if (bits === 32) u = u | 0;
+      else if (u >= 2 ** (bits - 1)) u -= 2 ** bits;
+    }
+    return u as T;
+  }
   const n = Math.max(0, Math.min(codec.size, bytes.length - off));
   growScratch(codec.size);
   if (n < codec.size) scratchU8.fill(0, 0, codec.size);

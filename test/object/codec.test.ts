@@ -132,3 +132,35 @@ describe('codecs from clang-built BTF agree with bpftool', () => {
     expect(checked).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe('integer fast path', () => {
+  const b = btf([int('unsigned short', 2), int('int', 4, true), int('signed char', 1, true), int('unsigned long long', 8)]);
+  it('encodes and decodes like the general path, for every size and sign', () => {
+    const cases: [number, number, (number | bigint)[]][] = [
+      [1, 2, [0, 1, 0xffff, -1, -32768, 0x1234]],
+      [2, 4, [0, -1, 2 ** 31 - 1, -(2 ** 31), 0xffffffff, 123456]],
+      [3, 1, [0, -128, 127, 255, -1]],
+      [4, 8, [0, 1, 2 ** 53 - 1, 0x1_0000_0000, 2n ** 64n - 1n, -1n, -1]],
+    ];
+    for (const [id, size, values] of cases) {
+      const c = codecFor(b, id, size);
+      for (const v of values) {
+        const bytes = encode(c, v, 'v');
+        expect(bytes.length).toBe(size);
+        const big = BigInt.asUintN(size * 8, BigInt(v));
+        const want = new Uint8Array(size);
+        for (let i = 0; i < size; i++) want[i] = Number((big >> BigInt(8 * i)) & 0xffn);
+        expect(bytes, `${c.typeName} ${v}`).toEqual(want);
+        const back = decode(c, bytes);
+        const signed = id === 2 || id === 3;
+        const expectNum = signed ? BigInt.asIntN(size * 8, big) : big;
+        expect(size === 8 ? back : BigInt(back as number), `${c.typeName} ${v}`).toBe(expectNum);
+      }
+      expect(() => encode(c, 2 ** 64, 'v')).toThrow(ArgumentError);
+      expect(() => encode(c, 0.5, 'v')).toThrow(/expected an integer/);
+    }
+    // bytes codecs accept numbers but still decode as bytes
+    const raw = bytesCodec(4);
+    expect(decode(raw, encode(raw, 0x01020304, 'v'))).toEqual(new Uint8Array([4, 3, 2, 1]));
+  });
+});
