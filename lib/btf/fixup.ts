@@ -24,6 +24,8 @@ export interface BtfFixupInput {
   sectionSizes: (name: string) => number | undefined;
   /** Global (and weak) STT_OBJECT symbols by name. */
   symbols: Map<string, DataSymbol>;
+  /** Local STT_OBJECT symbols by `section + "\0" + name`; null when the name is not unique. */
+  localSymbols?: Map<string, DataSymbol | null>;
 }
 
 const enum VarLinkage { Static = 0, GlobalAllocated = 1, GlobalExtern = 2 }
@@ -155,7 +157,14 @@ export function fixupBtf(btf: Btf, layout: BtfLayout, input: BtfFixupInput, ctx:
         for (const v of vars) {
           const vt = types[v.type];
           if (!vt || vt.kind !== BtfKind.Var) continue;
-          if (vt.linkage === VarLinkage.Static || vt.linkage === VarLinkage.GlobalExtern) continue;
+          if (vt.linkage === VarLinkage.GlobalExtern) continue;
+          if (vt.linkage === VarLinkage.Static) {
+            // Static variables: take the offset from their local symbol when it is unambiguous,
+            // else keep the one clang wrote.
+            const ls = input.localSymbols?.get(`${t.name}\0${vt.name}`);
+            if (ls) v.offset = ls.value;
+            continue;
+          }
           const sym = input.symbols.get(vt.name);
           if (!sym || sym.section !== t.name) fail(`DATASEC ${t.name}: variable ${vt.name} has no ELF symbol in that section`, id);
           v.offset = sym!.value;

@@ -212,9 +212,16 @@ class ObjectParser {
     const { btf, layout } = parseBtfLayout(sec.data, { file: this.file, section: '.BTF' });
     const sectionSizes = (name: string): number | undefined => this.elf.sectionByName(name)?.size;
     const symbols = new Map<string, DataSymbol>();
+    const localSymbols = new Map<string, DataSymbol | null>();
     for (const sym of this.elf.symbols) {
-      if (sym.type !== SymbolType.Object || sym.bind === SymbolBind.Local) continue;
+      if (sym.type !== SymbolType.Object) continue;
       if (sym.shndx === 0 || sym.shndx >= this.elf.sections.length) continue;
+      if (sym.bind === SymbolBind.Local) {
+        const sec = this.elf.sections[sym.shndx]!.name;
+        const key = `${sec}\0${sym.name}`;
+        localSymbols.set(key, localSymbols.has(key) ? null : { value: sym.value, size: sym.size, visibility: sym.visibility, section: sec });
+        continue;
+      }
       if (!symbols.has(sym.name)) {
         symbols.set(sym.name, { value: sym.value, size: sym.size, visibility: sym.visibility, section: this.elf.sections[sym.shndx]!.name });
       }
@@ -226,7 +233,7 @@ class ObjectParser {
       if (t.name === '.ksyms') this.ksymsFuncs = set;
       else this.kconfigVars = set;
     }
-    this.btf = fixupBtf(btf, layout, { sectionSizes, symbols }, { file: this.file, section: '.BTF' });
+    this.btf = fixupBtf(btf, layout, { sectionSizes, symbols, localSymbols }, { file: this.file, section: '.BTF' });
     const extSec = this.elf.sectionByName('.BTF.ext');
     if (extSec) this.ext = parseBtfExt(extSec.data, this.btf, { file: this.file, section: '.BTF.ext' });
 
