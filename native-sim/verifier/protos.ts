@@ -158,7 +158,7 @@ export const PROTOS: ReadonlyMap<number, Proto> = new Map<number, Proto>([
   [208, P(Ret.Int)],
 ]);
 
-const BASE = [181, 1, 2, 3, 5, 6, 7, 8, 12, 42, 87, 88, 89, 93, 94, 113, 115, 118, 125, 130, 131, 132, 133, 134, 160, 208, 35, 112, 114];
+const BASE = [14, 15, 80, 181, 1, 2, 3, 5, 6, 7, 8, 12, 42, 87, 88, 89, 93, 94, 113, 115, 118, 125, 130, 131, 132, 133, 134, 160, 208, 35, 112, 114];
 const TRACING = [4, 14, 15, 16, 22, 25, 27, 36, 37, 45, 67, 80];
 const XDP = [23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 188, 189, 190];
 const TC = [9, 10, 11, 13, 17, 18, 19, 20, 21, 23, 24, 25, 26, 28, 31, 32, 33, 34, 38, 39, 40, 41, 43, 46, 47, 48, 50, 68, 69,
@@ -179,6 +179,8 @@ allow(['xdp'], XDP);
 allow(['sched_cls', 'sched_act'], TC);
 allow(['socket_filter'], SOCKET_FILTER);
 allow(['cgroup_skb'], CGROUP_SKB);
+// bpf_ktime_get_coarse_ns is not available to tracing programs (it may run in NMI context)
+for (const t of ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable'] as ProgType[]) ALLOWED.get(t)!.delete(160);
 
 /** Whether a program of `type` may call helper `id` (undefined set: the program type is not modelled). */
 export function helperAllowed(type: ProgType, id: number): boolean {

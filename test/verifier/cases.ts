@@ -434,6 +434,22 @@ function unsafe(group: string, name: string, kind: Kind, rule: string, src: { c?
   safe(g, 'helper_tail_call', 'xdp', { c: 'bpf_tail_call(ctx, &jmp, 0); return XDP_PASS;' });
   unsafe(g, 'helper_tail_call_wrong_map', 'xdp', 'expected prog array map for tail call', { asm: 'r2 = %[hmap] ll; r3 = 0; call 12; r0 = 2; exit;' });
   safe(g, 'helper_perf_output', 'tc', { c: '__u64 v = ctx->len; return 0;' });
+  // the helper sets of each program type (argument-free or simple calls)
+  const simple: [number, string][] = [[5, 'ktime'], [7, 'prandom'], [8, 'cpu'], [42, 'numa'], [118, 'jiffies'], [125, 'boot_ns'], [160, 'coarse_ns'], [208, 'tai_ns'], [35, 'current_task'], [14, 'pid_tgid'], [15, 'uid_gid'], [80, 'cgroup_id']];
+  for (const [id, n] of simple) {
+    for (const k of ['xdp', 'tc', 'tp'] as Kind[]) {
+      const name = `hset_${k}_${n}`;
+      const asm = `call ${id}; r0 = 0; exit;`;
+      if (id === 160 && k === 'tp') unsafe(g, name, k, 'program of this type cannot use helper', { asm });
+      else safe(g, name, k, { asm });
+    }
+  }
+  safe(g, 'hset_xdp_probe_read_kernel', 'xdp', { asm: 'r1 = r10; r1 += -8; r2 = 8; r3 = 0; call 113; r0 = 0; exit;' });
+  safe(g, 'hset_xdp_trace_printk', 'xdp', { asm: 'r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = r10; r1 += -8; r2 = 8; call 6; r0 = 0; exit;' });
+  unsafe(g, 'hset_tc_xdp_adjust_head', 'tc', 'program of this type cannot use helper', { asm: 'r2 = 0; call 44; r0 = 0; exit;' });
+  unsafe(g, 'hset_socket_redirect', 'socket', 'program of this type cannot use helper', { asm: 'r1 = 1; r2 = 0; call 23; r0 = 0; exit;' });
+  safe(g, 'hset_tc_redirect', 'tc', { asm: 'r1 = 1; r2 = 0; call 23; r0 = 0; exit;' });
+  unsafe(g, 'hset_tp_redirect', 'tp', 'program of this type cannot use helper', { asm: 'r1 = 1; r2 = 0; call 23; r0 = 0; exit;' });
   // ring buffer references
   const rbody = (between: string, tail: string) => `__u64 *e = bpf_ringbuf_reserve(&rb, 8, 0); ${between} ${tail}`;
   safe(g, 'rb_reserve_submit', 'xdp', { c: rbody('if (!e) return XDP_PASS; *e = 1;', 'bpf_ringbuf_submit(e, 0); return XDP_PASS;') });
