@@ -432,6 +432,35 @@ static __always_inline void swap_mac(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 }
 
+/*
+ * The common tail of both address families: find the VIP of `flow` (exact port, then port 0),
+ * count it, pick the backend and encapsulate.
+ */
+static __always_inline int forward(struct xdp_md *ctx, struct lb_ctl *cfg, struct flow_key *flow, int family,
+				   __u32 inner_len, __u32 verdict, int syn, __u64 frame_len)
+{
+	struct vip_key vk = {};
+	struct vip_meta *vip;
+	struct backend *b;
+	__u32 backend_idx = 0, hash = 0;
+
+	__builtin_memcpy(vk.addr, flow->dst, 16);
+	vk.port = flow->dport;
+	vk.proto = flow->proto;
+	vk.family = family;
+	vip = find_vip(&vk);
+	if (!vip)
+		return finish(V_PASS, XDP_PASS);
+	if (vip->vip_num >= MAX_VIPS)
+		return finish(V_DROP_NO_BACKEND, XDP_DROP);
+	account(&vip_stats, vip->vip_num, frame_len);
+
+	b = pick_backend(flow, vip, syn, &backend_idx, &hash);
+	if (!b)
+		return finish(V_DROP_NO_BACKEND, XDP_DROP);
+	return encap_and_tx(ctx, b, backend_idx, family, inner_len, hash, cfg, verdict);
+}
+
 static __always_inline int handle_ipv4(struct xdp_md *ctx, struct lb_ctl *cfg, __u64 frame_len)
 {
 	void *data = (void *)(long)ctx->data;
@@ -439,10 +468,7 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct lb_ctl *cfg, _
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct flow_key flow = {};
-	struct vip_key vk = {};
-	struct vip_meta *vip;
-	struct backend *b;
-	__u32 backend_idx = 0, hash = 0, inner_len, verdict = V_TX;
+	__u32 inner_len, verdict = V_TX;
 	int syn = 0;
 
 	if ((void *)(ip + 1) > data_end)
@@ -513,21 +539,7 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct lb_ctl *cfg, _
 		flow.dst[0] = ip->daddr;
 	}
 
-	vk.addr[0] = flow.dst[0];
-	vk.port = flow.dport;
-	vk.proto = flow.proto;
-	vk.family = FAMILY_V4;
-	vip = find_vip(&vk);
-	if (!vip)
-		return finish(V_PASS, XDP_PASS);
-	if (vip->vip_num >= MAX_VIPS)
-		return finish(V_DROP_NO_BACKEND, XDP_DROP);
-	account(&vip_stats, vip->vip_num, frame_len);
-
-	b = pick_backend(&flow, vip, syn, &backend_idx, &hash);
-	if (!b)
-		return finish(V_DROP_NO_BACKEND, XDP_DROP);
-	return encap_and_tx(ctx, b, backend_idx, FAMILY_V4, inner_len, hash, cfg, verdict);
+	return forward(ctx, cfg, &flow, FAMILY_V4, inner_len, verdict, syn, frame_len);
 }
 
 static __always_inline int handle_ipv6(struct xdp_md *ctx, struct lb_ctl *cfg, __u64 frame_len)
@@ -537,10 +549,7 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct lb_ctl *cfg, _
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
 	struct flow_key flow = {};
-	struct vip_key vk = {};
-	struct vip_meta *vip;
-	struct backend *b;
-	__u32 backend_idx = 0, hash = 0, inner_len, verdict = V_TX;
+	__u32 inner_len, verdict = V_TX;
 	int syn = 0;
 
 	if ((void *)(ip6 + 1) > data_end)
@@ -602,21 +611,7 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct lb_ctl *cfg, _
 		verdict = V_ICMP_FORWARD;
 	}
 
-	__builtin_memcpy(vk.addr, flow.dst, 16);
-	vk.port = flow.dport;
-	vk.proto = flow.proto;
-	vk.family = FAMILY_V6;
-	vip = find_vip(&vk);
-	if (!vip)
-		return finish(V_PASS, XDP_PASS);
-	if (vip->vip_num >= MAX_VIPS)
-		return finish(V_DROP_NO_BACKEND, XDP_DROP);
-	account(&vip_stats, vip->vip_num, frame_len);
-
-	b = pick_backend(&flow, vip, syn, &backend_idx, &hash);
-	if (!b)
-		return finish(V_DROP_NO_BACKEND, XDP_DROP);
-	return encap_and_tx(ctx, b, backend_idx, FAMILY_V6, inner_len, hash, cfg, verdict);
+	return forward(ctx, cfg, &flow, FAMILY_V6, inner_len, verdict, syn, frame_len);
 }
 
 SEC("xdp")
