@@ -7,6 +7,9 @@
  * handful of compilations produce every program; each program is then loaded on its own.
  */
 
+import type { ProgType } from '../../lib/spec/index.js';
+import { helperAllowed } from '../../native-sim/verifier/protos.js';
+
 export type Kind = 'xdp' | 'tc' | 'socket' | 'cgskb' | 'cgskb_eg' | 'tp' | 'kprobe';
 
 export interface Case {
@@ -442,6 +445,16 @@ function unsafe(group: string, name: string, kind: Kind, rule: string, src: { c?
       const asm = `call ${id}; r0 = 0; exit;`;
       if (id === 160 && k === 'tp') unsafe(g, name, k, 'program of this type cannot use helper', { asm });
       else safe(g, name, k, { asm });
+    }
+  }
+  // helpers whose only argument is the context
+  const progTypeOf: Record<Kind, ProgType> = { xdp: 'xdp', tc: 'sched_cls', socket: 'socket_filter', cgskb: 'cgroup_skb', cgskb_eg: 'cgroup_skb', tp: 'tracepoint', kprobe: 'kprobe' };
+  for (const id of [17, 19, 24, 34, 41, 46, 47, 79, 97, 188]) {
+    for (const k of ['xdp', 'tc', 'socket', 'cgskb', 'tp'] as Kind[]) {
+      const name = `hctx_${k}_${id}`;
+      const asm = `call ${id}; r0 = 0; exit;`;
+      if (helperAllowed(progTypeOf[k], id)) safe(g, name, k, { asm });
+      else unsafe(g, name, k, 'program of this type cannot use helper', { asm });
     }
   }
   safe(g, 'hset_xdp_probe_read_kernel', 'xdp', { asm: 'r1 = r10; r1 += -8; r2 = 8; r3 = 0; call 113; r0 = 0; exit;' });
