@@ -45,7 +45,7 @@ export async function bench(): Promise<BenchReport[]> {
   for (const c of top) {
     const prog = c.spec.programs.find((p) => p.name === c.name)!;
     const maps = new Map(c.spec.maps.map((m) => [m.name, m]));
-    verifyProgram(prog, { maps, btf: c.spec.btf }); // warm-up
+    for (let w = 0; w < 3; w++) verifyProgram(prog, { maps, btf: c.spec.btf }); // warm-up (JIT)
     const ours: number[] = [];
     const kernel: number[] = [];
     let kernelInsns: number | undefined;
