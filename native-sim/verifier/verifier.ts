@@ -1838,8 +1838,18 @@ export class Verifier {
       case 'stack_trace':
         if (helper !== 27) bad();
         break;
-      default:
+      case 'array_of_maps': case 'hash_of_maps':
+        if (helper !== 1) bad();
         break;
+      case 'bloom_filter':
+        if (helper !== 87 && helper !== 89) bad();
+        break;
+      case 'hash': case 'array': case 'percpu_hash': case 'percpu_array': case 'lru_hash': case 'lru_percpu_hash':
+      case 'lpm_trie':
+        break;
+      default:
+        // map types whose helper rules the emulator does not model: only their own helpers pass
+        bad();
     }
     switch (helper) {
       case 130: case 131: case 134: if (t !== 'ringbuf') bad(); break;
