@@ -106,21 +106,32 @@ export async function openXskSocket(target: XskTarget, opts: XskSocketOptions): 
 
 // ─── kernel ───────────────────────────────────────────────────────────────────────────────────
 
+/** How long a bind that finds the queue busy waits for a pending release (see openKernel). */
+const RELEASE_WAIT_MS = 1000;
+const RELEASE_WAIT_OWN_MS = 10_000;
+
 async function openKernel(map: BpfMap, backend: Backend, opts: XskSocketOptions, queue: number, key: number): Promise<XskSocket> {
-  const { KernelXskSocket } = await import('./kernel/xsk.js');
+  const { KernelXskSocket, xskQueueBoundHere, xskQueueClosedHereAt } = await import('./kernel/xsk.js');
   const ifindex = opts.ifindex ?? backend.ifindex(opts.ifname!);
   const ifname = opts.ifname ?? `if${ifindex}`;
   const kopts = { ifindex, queue, mode: opts.mode, frameSize: opts.frameSize, frames: opts.frames };
-  // The kernel releases a closed socket's queue binding from a workqueue, so a queue closed a
-  // moment ago can still be busy: retry EBUSY for up to a second before reporting it.
+  // The kernel releases a closed socket's queue binding after an RCU grace period, from a
+  // workqueue, under the rtnl lock, so a queue closed a moment ago can still be busy. EBUSY is
+  // reported at once when one of our own open sockets holds the queue (waiting cannot help);
+  // retried for up to RELEASE_WAIT_OWN_MS when this process closed a socket on the queue lately
+  // (the release is pending and slow on a loaded machine); else for up to RELEASE_WAIT_MS (a
+  // socket of another process may be being released).
   let k: InstanceType<typeof KernelXskSocket>;
-  for (const start = Date.now(); ; ) {
+  for (let start = Date.now(), delay = 2; ; delay = Math.min(delay * 2, 50)) {
     try {
       k = new KernelXskSocket(kopts);
       break;
     } catch (e) {
-      if (!(e instanceof BpfError) || e.code !== 'EBUSY' || Date.now() - start > 1000) throw e;
-      await new Promise((r) => setTimeout(r, 5));
+      if (!(e instanceof BpfError) || e.code !== 'EBUSY' || xskQueueBoundHere(ifindex, queue)) throw e;
+      const closedAt = xskQueueClosedHereAt(ifindex, queue);
+      const limit = closedAt !== undefined && start - closedAt < RELEASE_WAIT_OWN_MS ? RELEASE_WAIT_OWN_MS : RELEASE_WAIT_MS;
+      if (Date.now() - start > limit) throw e;
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
   try {

@@ -89,6 +89,27 @@ interface Ring {
   size: number;
 }
 
+/**
+ * Queues this process has AF_XDP sockets bound to (`ifindex/queue` → open sockets) and when it
+ * last closed one there. A bind that fails with EBUSY is explained by these: our own open socket
+ * (waiting will not help), or our own socket closed a moment ago — the kernel frees the queue
+ * only after an RCU grace period, from a workqueue, under the rtnl lock, which can take seconds
+ * on a loaded machine.
+ */
+const boundHere = new Map<string, number>();
+const closedHereAt = new Map<string, number>();
+const queueKey = (ifindex: number, queue: number): string => `${ifindex}/${queue}`;
+
+/** Whether an open socket of this process is bound to `queue` of `ifindex`. */
+export function xskQueueBoundHere(ifindex: number, queue: number): boolean {
+  return (boundHere.get(queueKey(ifindex, queue)) ?? 0) > 0;
+}
+
+/** When (Date.now()) this process last closed a socket bound to `queue` of `ifindex`, if ever. */
+export function xskQueueClosedHereAt(ifindex: number, queue: number): number | undefined {
+  return closedHereAt.get(queueKey(ifindex, queue));
+}
+
 function isPow2(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
@@ -111,6 +132,8 @@ export class KernelXskSocket {
   private pollId = 0;
   private waiter: (() => void) | null = null;
   private closed = false;
+  /** Bound to its queue (counted in `boundHere`). */
+  private bound = false;
   /** Frames received / sent through this socket. */
   rxFrames = 0;
   txFrames = 0;
@@ -123,6 +146,7 @@ export class KernelXskSocket {
     if (!isPow2(frames) || frames < 16 || frames > 65536) throw new ArgumentError(`open AF_XDP socket: frames must be a power of two in 16..65536, got ${String(frames)}`);
     if (!Number.isInteger(opts.ifindex) || opts.ifindex <= 0) throw new ArgumentError(`open AF_XDP socket: ifindex must be a positive integer, got ${String(opts.ifindex)}`);
     if (!Number.isInteger(opts.queue) || opts.queue < 0) throw new ArgumentError(`open AF_XDP socket: queue must be a non-negative integer, got ${String(opts.queue)}`);
+    if (opts.mode !== undefined && opts.mode !== 'copy' && opts.mode !== 'zerocopy') throw new ArgumentError(`open AF_XDP socket: mode must be 'copy' or 'zerocopy', got ${JSON.stringify(opts.mode)}`);
     this.ifindex = opts.ifindex;
     this.queue = opts.queue;
     this.frameSize = frameSize;
@@ -178,6 +202,9 @@ export class KernelXskSocket {
         const hint = e === 19 ? `no interface with ifindex ${this.ifindex}` : e === 22 ? `queue ${this.queue} does not exist on ifindex ${this.ifindex}` : e === 95 ? 'the driver does not support this mode (use copy)' : e === 16 ? 'another AF_XDP socket is bound to this queue, or one closed a moment ago is still being released' : undefined;
         throw syscallError(`open AF_XDP socket: bind to ifindex ${this.ifindex} queue ${this.queue}`, 'bind', e, hint);
       }
+      this.bound = true;
+      const k = queueKey(this.ifindex, this.queue);
+      boundHere.set(k, (boundHere.get(k) ?? 0) + 1);
     } catch (e) {
       this.release();
       throw e;
@@ -361,6 +388,14 @@ export class KernelXskSocket {
       this.pollId = 0;
     }
     if (this.fd >= 0) this.sys.close(this.fd);
+    if (this.bound) {
+      this.bound = false;
+      const k = queueKey(this.ifindex, this.queue);
+      const n = (boundHere.get(k) ?? 1) - 1;
+      if (n > 0) boundHere.set(k, n);
+      else boundHere.delete(k);
+      closedHereAt.set(k, Date.now());
+    }
     for (const r of this.rings) this.sys.munmap(r.buf);
     this.rings.length = 0;
     if (this.umemBuf) this.sys.munmap(this.umemBuf);
