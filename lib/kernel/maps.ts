@@ -191,13 +191,33 @@ export class KernelMap implements BackendMap {
   private readonly aNext: Attr;
   /** key NULL, next_key → next (first key) */
   private readonly aFirst: Attr;
+  /** update/delete batch: keys/values point at the caller's buffers for the duration of a call */
   private readonly aBatch: Attr;
+  /** lookup (and delete) batch: in/out token, keys and values point at the scratch below */
+  private readonly aLookupBatch: Attr;
+  /**
+   * Scratch for batch lookups, reused across calls (grown on demand, never shrunk): the kernel
+   * writes into warm memory and only the entries it returned are copied out. Layout:
+   * [in token][out token][keys: cap × keySize][values: cap × valueBytes].
+   */
+  private bScratch: Uint8Array = new Uint8Array(0);
+  private bCap = 0;
+  private bKeysOff = 0;
+  private bValuesOff = 0;
+  /** Address of the in token (low/high u32), written into the attr only when a cursor is given. */
+  private bInLo = 0;
+  private bInHi = 0;
+  /** Bytes of a batch token: a u32 bucket (hash maps) or a key (arrays). */
+  private readonly tokenSize: number;
+  private readonly keySize: number;
   /** Addon slot ids of the preallocated attrs (bpfSlot hot path). */
   private readonly sElem: number;
   private readonly sDelete: number;
   private readonly sNoKey: number;
   private readonly sNext: number;
   private readonly sFirst: number;
+  private readonly sBatch: number;
+  private readonly sLookupBatch: number;
 
   constructor(fd: number, info: MapInfo) {
     this.s = sys();
@@ -215,6 +235,9 @@ export class KernelMap implements BackendMap {
     this.aNext = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.next);
     this.aFirst = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.next);
     this.aBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
+    this.aLookupBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
+    this.keySize = info.keySize;
+    this.tokenSize = (Math.max(info.keySize, 8) + 7) & ~7;
     const reg = (a: Attr): number => {
       const id = this.s.bpfRegister(a.bytes);
       if (id <= 0) throw syscallError(`open map ${info.name}: register attr buffer`, 'bpfRegister', -id);
@@ -225,7 +248,9 @@ export class KernelMap implements BackendMap {
     this.sNoKey = reg(this.aNoKey);
     this.sNext = reg(this.aNext);
     this.sFirst = reg(this.aFirst);
-    slotRegistry.register(this, [this.sElem, this.sDelete, this.sNoKey, this.sNext, this.sFirst], this);
+    this.sBatch = reg(this.aBatch);
+    this.sLookupBatch = reg(this.aLookupBatch);
+    slotRegistry.register(this, [this.sElem, this.sDelete, this.sNoKey, this.sNext, this.sFirst, this.sBatch, this.sLookupBatch], this);
   }
 
   /** Wrap an fd we own (takes ownership; closes it on failure). */
@@ -366,62 +391,131 @@ export class KernelMap implements BackendMap {
     return this.copyValue();
   }
 
-  private batchCall(cmd: BpfCmd, inBatch: Uint8Array | null, outBatch: Uint8Array | null, keys: Uint8Array | null, values: Uint8Array | null, count: number, elemFlags: number): { r: number; count: number } {
-    const a = this.aBatch;
-    a.setU64(MapBatchOff.InBatch, inBatch ? this.s.addressOf(inBatch) : 0n);
-    a.setU64(MapBatchOff.OutBatch, outBatch ? this.s.addressOf(outBatch) : 0n);
-    a.setU64(MapBatchOff.Keys, keys ? this.s.addressOf(keys) : 0n);
-    a.setU64(MapBatchOff.Values, values ? this.s.addressOf(values) : 0n);
-    a.u32[MapBatchOff.Count >> 2] = count;
-    a.setU64(MapBatchOff.ElemFlags, elemFlags);
-    const r = this.s.bpf(cmd, a.bytes);
-    const done = a.u32[MapBatchOff.Count >> 2]!;
-    // drop the pointers: the buffers belong to the caller
-    a.setU64(MapBatchOff.InBatch, 0n).setU64(MapBatchOff.OutBatch, 0n).setU64(MapBatchOff.Keys, 0n).setU64(MapBatchOff.Values, 0n);
-    return { r, count: done };
+  /** Grow the lookup-batch scratch to `count` entries and point the lookup attr at it. */
+  private growBatchScratch(count: number): void {
+    const t = this.tokenSize;
+    const kOff = 2 * t;
+    const vOff = (kOff + count * this.keySize + 7) & ~7;
+    const buf = new Uint8Array(vOff + count * this.valueBytes);
+    const base = this.s.addressOf(buf);
+    const a = this.aLookupBatch;
+    a.setU64(MapBatchOff.OutBatch, base + BigInt(t));
+    a.setU64(MapBatchOff.Keys, base + BigInt(kOff));
+    a.setU64(MapBatchOff.Values, base + BigInt(vOff));
+    this.bInLo = Number(base & 0xffffffffn);
+    this.bInHi = Number(base >> 32n);
+    this.bScratch = buf;
+    this.bCap = count;
+    this.bKeysOff = kOff;
+    this.bValuesOff = vOff;
   }
 
-  lookupBatch(cursor: Uint8Array | undefined, count: number, andDelete = false): BatchResult {
-    const op = andDelete ? 'lookup and delete batch' : 'lookup batch';
+  /**
+   * BPF_MAP_LOOKUP(_AND_DELETE)_BATCH of up to `count` entries into the scratch area; returns how
+   * many the kernel returned (`bMore`: whether iteration can continue).
+   */
+  private lookupBatchCall(cursor: Uint8Array | undefined, count: number, andDelete: boolean): number {
     if (!Number.isInteger(count) || count <= 0 || count > 0xffffffff) {
-      throw new ArgumentError(`${op} map ${this.info.name}: count must be a positive integer, got ${String(count)}`);
+      throw new ArgumentError(`${andDelete ? 'lookup and delete batch' : 'lookup batch'} map ${this.info.name}: count must be a positive integer, got ${String(count)}`);
     }
-    const ks = this.info.keySize;
-    // One allocation for the results: [values][keys][pad][out token]. The batch token is a u32
-    // bucket (hash maps) or a key (arrays); size it for either.
-    const vBytes = count * this.valueBytes;
-    const kBytes = count * ks;
-    const tokenSize = Math.max(ks, 8);
-    const tokenOff = (vBytes + kBytes + 7) & ~7;
-    const buf = new ArrayBuffer(tokenOff + tokenSize);
-    const values = new Uint8Array(buf, 0, vBytes);
-    const keys = new Uint8Array(buf, vBytes, kBytes);
-    const outBatch = new Uint8Array(buf, tokenOff, tokenSize);
-    let inBatch: Uint8Array | null = null;
-    if (cursor !== undefined) {
-      inBatch = new Uint8Array(tokenSize);
-      inBatch.set(cursor.subarray(0, tokenSize));
-    }
-    const cmd = andDelete ? BpfCmd.MapLookupAndDeleteBatch : BpfCmd.MapLookupBatch;
-    const { r, count: got } = this.batchCall(cmd, inBatch, outBatch, keys, values, count, 0);
-    let next: Uint8Array | undefined = outBatch;
-    if (r < 0) {
-      if (r !== -Errno.ENOENT) {
-        if (r === -Errno.ENOSPC) {
-          throw new MapError(this.info.name, 'INVALID_ARGUMENT', `${op} map ${this.info.name}: count ${count} is smaller than a hash bucket (${this.s.errnoString(Errno.ENOSPC)})`, { errno: Errno.ENOSPC, hint: 'pass a larger count' });
-        }
-        throw mapError(this.info.name, op, cmd, -r);
+    if (count > this.bCap) {
+      if (count * (this.keySize + this.valueBytes) > 0x40000000) {
+        throw new ArgumentError(`${andDelete ? 'lookup and delete batch' : 'lookup batch'} map ${this.info.name}: count ${count} needs more than 1 GiB of results (pass a smaller count and continue from the cursor)`);
       }
-      next = undefined;
+      this.growBatchScratch(count);
     }
-    const out: BatchResult = {
-      keys: got === count ? keys : keys.subarray(0, got * ks),
-      values: got === count ? values : values.subarray(0, got * this.valueBytes),
-      count: got,
-    };
-    if (next !== undefined) out.cursor = next;
-    return out;
+    const t = this.tokenSize;
+    const b = this.bScratch;
+    const u = this.aLookupBatch.u32;
+    if (cursor !== undefined) {
+      const n = cursor.length < t ? cursor.length : t;
+      for (let i = 0; i < n; i++) b[i] = cursor[i]!;
+      for (let i = n; i < t; i++) b[i] = 0;
+      u[MapBatchOff.InBatch >> 2] = this.bInLo;
+      u[(MapBatchOff.InBatch >> 2) + 1] = this.bInHi;
+    } else {
+      u[MapBatchOff.InBatch >> 2] = 0;
+      u[(MapBatchOff.InBatch >> 2) + 1] = 0;
+    }
+    u[MapBatchOff.Count >> 2] = count;
+    const cmd = andDelete ? BpfCmd.MapLookupAndDeleteBatch : BpfCmd.MapLookupBatch;
+    const r = this.slot(cmd, this.sLookupBatch);
+    if (r < 0 && r !== -Errno.ENOENT) {
+      const op = andDelete ? 'lookup and delete batch' : 'lookup batch';
+      if (r === -Errno.ENOSPC) {
+        throw new MapError(this.info.name, 'INVALID_ARGUMENT', `${op} map ${this.info.name}: count ${count} is smaller than a hash bucket (${this.s.errnoString(Errno.ENOSPC)})`, { errno: Errno.ENOSPC, hint: 'pass a larger count' });
+      }
+      throw mapError(this.info.name, op, cmd, -r);
+    }
+    this.bMore = r >= 0;
+    return u[MapBatchOff.Count >> 2]!;
   }
+
+  /** Whether the last batch lookup can continue (the kernel did not report the end). */
+  private bMore = false;
+
+  /**
+   * BPF_MAP_LOOKUP(_AND_DELETE)_BATCH of up to `count` entries. The kernel writes into a per-map
+   * scratch area reused across calls; the result (`keys`, `values`, `cursor`) is one fresh
+   * allocation holding only the entries returned, owned by the caller.
+   */
+  lookupBatch(cursor: Uint8Array | undefined, count: number, andDelete = false): BatchResult {
+    const got = this.lookupBatchCall(cursor, count, andDelete);
+    const b = this.bScratch;
+    const t = this.tokenSize;
+    // [values][keys][pad][cursor] in one allocation
+    const vBytes = got * this.valueBytes;
+    const kBytes = got * this.keySize;
+    const tokenOff = (vBytes + kBytes + 7) & ~7;
+    const more = this.bMore;
+    const out = new Uint8Array(more ? tokenOff + t : vBytes + kBytes);
+    if (vBytes > 0) out.set(b.subarray(this.bValuesOff, this.bValuesOff + vBytes), 0);
+    if (kBytes > 0) out.set(b.subarray(this.bKeysOff, this.bKeysOff + kBytes), vBytes);
+    const res: BatchResult = { keys: out.subarray(vBytes, vBytes + kBytes), values: out.subarray(0, vBytes), count: got };
+    if (more) {
+      for (let i = 0; i < t; i++) out[tokenOff + i] = b[t + i]!;
+      res.cursor = out.subarray(tokenOff, tokenOff + t);
+    }
+    return res;
+  }
+
+  /**
+   * Like `lookupBatch`, without copying: `keys`, `values` and `cursor` are views into this map's
+   * scratch area, valid only until the next batch lookup on this map (read or copy them first;
+   * passing `cursor` back in is fine). No allocation beyond the result object and its views.
+   */
+  lookupBatchView(cursor: Uint8Array | undefined, count: number, andDelete = false): BatchResult {
+    const got = this.lookupBatchCall(cursor, count, andDelete);
+    const b = this.bScratch;
+    const t = this.tokenSize;
+    const kOff = this.bKeysOff;
+    const vOff = this.bValuesOff;
+    const res: BatchResult = { keys: b.subarray(kOff, kOff + got * this.keySize), values: b.subarray(vOff, vOff + got * this.valueBytes), count: got };
+    if (this.bMore) res.cursor = b.subarray(t, 2 * t);
+    return res;
+  }
+
+  /** BPF_MAP_UPDATE_BATCH / BPF_MAP_DELETE_BATCH over the caller's packed buffers; result or -errno (count in `batchDone`). */
+  private batchWrite(cmd: BpfCmd, keys: Uint8Array, values: Uint8Array | null, count: number, elemFlags: number): number {
+    const a = this.aBatch;
+    const s = this.s;
+    a.setU64(MapBatchOff.Keys, s.addressOf(keys));
+    a.setU64(MapBatchOff.Values, values === null ? 0n : s.addressOf(values));
+    const u = a.u32;
+    u[MapBatchOff.Count >> 2] = count;
+    u[MapBatchOff.ElemFlags >> 2] = elemFlags;
+    const r = this.slot(cmd, this.sBatch);
+    this.batchDone = u[MapBatchOff.Count >> 2]!;
+    // drop the pointers: the buffers belong to the caller
+    u[MapBatchOff.Keys >> 2] = 0;
+    u[(MapBatchOff.Keys >> 2) + 1] = 0;
+    u[MapBatchOff.Values >> 2] = 0;
+    u[(MapBatchOff.Values >> 2) + 1] = 0;
+    return r;
+  }
+
+  /** Entries processed by the last batchWrite. */
+  private batchDone = 0;
 
   updateBatch(keys: Uint8Array, values: Uint8Array, count: number, flags: number): number {
     const op = 'update batch';
@@ -430,7 +524,8 @@ export class KernelMap implements BackendMap {
       throw new ArgumentError(`${op} map ${this.info.name}: ${count} entries need ${count * this.info.keySize} key bytes and ${count * this.valueBytes} value bytes, got ${keys.length} and ${values.length}`);
     }
     if (count === 0) return 0;
-    const { r, count: done } = this.batchCall(BpfCmd.MapUpdateBatch, null, null, keys, values, count, flags);
+    const r = this.batchWrite(BpfCmd.MapUpdateBatch, keys, values, count, flags);
+    const done = this.batchDone;
     if (r < 0) throw mapError(this.info.name, `${op} (${done} of ${count} written)`, BpfCmd.MapUpdateBatch, -r);
     return done;
   }
@@ -442,7 +537,8 @@ export class KernelMap implements BackendMap {
       throw new ArgumentError(`${op} map ${this.info.name}: ${count} keys need ${count * this.info.keySize} bytes, got ${keys.length}`);
     }
     if (count === 0) return 0;
-    const { r, count: done } = this.batchCall(BpfCmd.MapDeleteBatch, null, null, keys, null, count, 0);
+    const r = this.batchWrite(BpfCmd.MapDeleteBatch, keys, null, count, 0);
+    const done = this.batchDone;
     if (r < 0) throw mapError(this.info.name, `${op} (${done} of ${count} deleted)`, BpfCmd.MapDeleteBatch, -r);
     return done;
   }
@@ -494,6 +590,7 @@ export class KernelMap implements BackendMap {
     this.aNext.u32[0] = BAD_FD;
     this.aFirst.u32[0] = BAD_FD;
     this.aBatch.u32[MapBatchOff.MapFd >> 2] = BAD_FD;
+    this.aLookupBatch.u32[MapBatchOff.MapFd >> 2] = BAD_FD;
     this.s.close(fd);
     // Slots stay registered (their attrs now carry a bad fd) until the map object is collected,
     // so a use after close gets EBADF, never an unknown-slot error.
