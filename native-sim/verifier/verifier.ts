@@ -612,23 +612,32 @@ export class Verifier {
   }
 
   private stackSafe(o: Frame, c: Frame, exact: boolean): boolean {
-    const from = MAX_STACK - (o.used > c.used ? o.used : c.used);
-    for (let b = from & ~7; b < MAX_STACK; b++) {
-      const os = o.slot[b]!, cs = c.slot[b]!;
+    const from = (MAX_STACK - (o.used > c.used ? o.used : c.used)) & ~7;
+    for (let base = from; base < MAX_STACK; base += 8) {
+      const ro = o.spill[base >> 3] ?? null, rc = c.spill[base >> 3] ?? null;
       if (exact) {
-        if (os !== cs) return false;
-      } else {
-        if (os === Slot.Invalid || os === Slot.Misc) continue;
-        if (os === Slot.Zero) {
-          if (cs === Slot.Zero) continue;
-          return false;
-        }
-        if (cs !== Slot.Spill) return false;
-      }
-      if (os === Slot.Spill && (b & 7) === 7) {
-        const ro = o.spill[b >> 3], rc = c.spill[b >> 3];
-        if (ro && rc) { if (!this.regSafe(ro, rc, exact)) return false; }
+        for (let b = base; b < base + 8; b++) if (o.slot[b] !== c.slot[b]) return false;
+        if (ro && rc) { if (!this.regSafe(ro, rc, true)) return false; }
         else if (ro !== rc) return false;
+        continue;
+      }
+      if (ro && o.slot[base] === Slot.Spill) {
+        const curPtr = rc !== null && c.slot[base] === Slot.Spill && rc.isPtr();
+        // an unknown spilled scalar covers any non-pointer contents
+        if (ro.type === T.Scalar && ro.isUnbounded() && !curPtr) continue;
+        if (rc && c.slot[base] === Slot.Spill) { if (!this.regSafe(ro, rc, false)) return false; continue; }
+        // eight zero bytes read back as the constant 0
+        let zero = true;
+        for (let b = base; b < base + 8; b++) if (c.slot[b] !== Slot.Zero) { zero = false; break; }
+        if (zero && ro.type === T.Scalar && ro.umin === 0n && ro.smin <= 0n && ro.smax >= 0n && (ro.tv === 0n) && ro.u32min === 0 && ro.s32min <= 0 && ro.s32max >= 0) continue;
+        return false;
+      }
+      for (let b = base; b < base + 8; b++) {
+        const os = o.slot[b]!, cs = c.slot[b]!;
+        if (os === Slot.Invalid || os === Slot.Misc) continue;
+        if (os === Slot.Zero) { if (cs === Slot.Zero) continue; return false; }
+        // a Spill byte without a spilled register (partially overwritten slot): require the same
+        if (cs !== os) return false;
       }
     }
     return true;
