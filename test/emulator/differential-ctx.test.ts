@@ -11,7 +11,7 @@ import { diffObject, pinToCpu0, resultsSnapshot, type RunInput } from './diff-ha
 import { ipv4 } from './packets.js';
 
 const isRootLinux = process.platform === 'linux' && process.getuid?.() === 0;
-const PIN_ROOT = '/sys/fs/bpf/bpfkit_emu_diff_ctx';
+const PIN_ROOT = `/sys/fs/bpf/bpfkit_emu_diff_ctx_${process.pid}`; // per process: runs of this file may overlap
 
 function xdpCtx(fields: Partial<Record<'data' | 'data_end' | 'data_meta' | 'ingress' | 'rxq' | 'egress', number>>, size = 24): Uint8Array {
   const c = new Uint8Array(size);

@@ -12,7 +12,7 @@ import { diffObject, pinToCpu0, resultsSnapshot, type RunInput } from './diff-ha
 import { ipv4, ipv6, mulberry32 } from './packets.js';
 
 const isRootLinux = process.platform === 'linux' && process.getuid?.() === 0;
-const PIN_ROOT = '/sys/fs/bpf/bpfkit_emu_diff_helpers';
+const PIN_ROOT = `/sys/fs/bpf/bpfkit_emu_diff_helpers_${process.pid}`; // per process: runs of this file may overlap
 const SRC = join(import.meta.dirname, 'progs', 'helpers_probe.bpf.c');
 
 function withParams(base: Uint8Array, ...p: number[]): Uint8Array {

@@ -11,7 +11,9 @@ import { RUNNABLE, diffObject, hashSeed, pinToCpu0, type RunInput } from './diff
 import { craftedPackets, randomPackets } from './packets.js';
 
 const isRootLinux = process.platform === 'linux' && process.getuid?.() === 0;
-const PIN_ROOT = '/sys/fs/bpf/bpfkit_emu_diff';
+// per process: a pinned-by-name map (test/progs/pinned.bpf.c) under a shared root would be reused
+// by a concurrent run of this file (its counts added to ours), and its afterAll would remove ours
+const PIN_ROOT = `/sys/fs/bpf/bpfkit_emu_diff_${process.pid}`;
 
 const progs = await allProgs();
 
