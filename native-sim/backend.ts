@@ -42,7 +42,8 @@ import {
 } from './maps/registry.js';
 import { SimNet, type FrameProgram, type FrameRun, type InterfaceOptions, type SimInterface } from './net/interface.js';
 import { XskSocket } from './net/xsk.js';
-import * as verifierModule from './verifier/index.js';
+import type { Btf } from '../lib/btf/index.js';
+import { verifyProgram, type MapSpecLike } from './verifier/index.js';
 
 export interface EmulatorOptions extends SimEnvOptions {
   /** Why this backend was chosen (backend.reason). */
@@ -78,13 +79,6 @@ function hostPossibleCpus(): number {
     // not Linux: fall back to the online CPUs
   }
   return Math.max(1, cpus().length);
-}
-
-type VerifyFn = (spec: ProgramSpec, ctx: { maps: ReadonlyMap<string, unknown>; logLevel?: number }) => { insnsProcessed: number; log: string };
-
-function verifierFn(): VerifyFn | undefined {
-  const f = (verifierModule as Record<string, unknown>)['verifyProgram'];
-  return typeof f === 'function' ? (f as VerifyFn) : undefined;
 }
 
 /** Program types BPF_PROG_TEST_RUN runs with an skb. */
@@ -229,8 +223,10 @@ export class EmulatorLink implements BackendLink {
 export class EmulatorSession implements LoadSession {
   private readonly backend: EmulatorBackend;
   private readonly pinRoot: string;
-  constructor(backend: EmulatorBackend, _spec: ObjectSpec, opts: LoadSessionOptions) {
+  private readonly btf: Btf | undefined;
+  constructor(backend: EmulatorBackend, spec: ObjectSpec, opts: LoadSessionOptions) {
     this.backend = backend;
+    this.btf = spec.btf;
     this.pinRoot = opts.pinRoot ?? '/sys/fs/bpf';
   }
 
@@ -260,7 +256,8 @@ export class EmulatorSession implements LoadSession {
   }
 
   loadProgram(spec: ProgramSpec, opts: LoadProgramOptions): BackendProgram {
-    return this.backend.loadProgram(spec, opts);
+    // The object's BTF lets the verifier check global functions on their own, as the kernel does.
+    return this.backend.loadProgram(spec, opts, this.btf);
   }
 
   close(): void {
@@ -358,7 +355,7 @@ export class EmulatorBackend implements Backend {
     });
   }
 
-  loadProgram(spec: ProgramSpec, opts: LoadProgramOptions): EmulatorProgram {
+  loadProgram(spec: ProgramSpec, opts: LoadProgramOptions, btf?: Btf): EmulatorProgram {
     if (spec.externReferences.length > 0) {
       const names = spec.externReferences.map((e) => `${e.name} (${e.kind})`).join(', ');
       throw new NotSupportedError('extern symbols', `load program ${spec.name}: the emulator cannot resolve extern symbols: ${names}`, {
@@ -374,13 +371,12 @@ export class EmulatorBackend implements Backend {
       maps.set(ref.map, m);
     }
     let verified: { insnsProcessed: number; log: string } | undefined;
-    const verify = verifierFn();
-    if (this.verify && verify) {
-      const vmaps = new Map<string, unknown>();
+    if (this.verify) {
+      const vmaps = new Map<string, MapSpecLike>();
       for (const [name, m] of opts.maps) {
         if (m instanceof SimMap) vmaps.set(name, { ...m.spec, name: m.info.name, freeze: m.spec.freeze || m.isFrozen });
       }
-      verified = verify(spec, { maps: vmaps, ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}) });
+      verified = verifyProgram(spec, { maps: vmaps, ...(btf ? { btf } : {}), ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}) });
     }
     const ep = programFromSpec(spec, (ref, src) => {
       const m = maps.get(ref.map)!;
