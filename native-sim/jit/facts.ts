@@ -233,8 +233,13 @@ function useDef(A: Analysis, pc: number): [number, number] {
 
 /** Registers (bit mask) that may be read before being written on some path from slot 0. */
 export function liveAtEntry(A: Analysis): number {
+  return liveIn(A)[0]!;
+}
+
+/** Per slot: registers (bit mask) that may be read before being written on some path from it. */
+export function liveIn(A: Analysis): Int32Array {
   const n = A.n;
-  const liveIn = new Int32Array(n + 1);
+  const live = new Int32Array(n + 1);
   let changed = true;
   // Backward over slots to a fixpoint: live(pc) = use | (live(succ...) & ~def).
   while (changed) {
@@ -248,22 +253,22 @@ export function liveAtEntry(A: Analysis): number {
       if (cls === 5 || cls === 6) {
         const op = code & 0xf0;
         if (op === 0x90) out = 0;
-        else if (op === 0x80) out = next < n ? liveIn[next]! : 0;
+        else if (op === 0x80) out = next < n ? live[next]! : 0;
         else {
           const t = A.target[pc]!;
-          out = t >= 0 ? liveIn[t]! : 0;
-          if (op !== 0x00 && next < n) out |= liveIn[next]!;
+          out = t >= 0 ? live[t]! : 0;
+          if (op !== 0x00 && next < n) out |= live[next]!;
         }
-      } else if (next < n) out = liveIn[next]!;
+      } else if (next < n) out = live[next]!;
       const [use, def] = useDef(A, pc);
       const v = use | (out & ~def);
-      if (v !== liveIn[pc]) {
-        liveIn[pc] = v;
+      if (v !== live[pc]) {
+        live[pc] = v;
         changed = true;
       }
     }
   }
-  return liveIn[0]!;
+  return live;
 }
 
 // ---- unsigned upper bounds (small values, loop counters) ----------------------------------

@@ -26,7 +26,7 @@ import {
   type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
 } from '../engine.js';
 import { CodeBuilder } from './builder.js';
-import { hiFacts, liveAtEntry, type HiFacts } from './facts.js';
+import { hiFacts, liveAtEntry, liveIn, type HiFacts } from './facts.js';
 import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
 
 /** Saved words per frame in vm-owned call stacks: r6..r10 (10 halves) + return slot. */
@@ -168,6 +168,74 @@ function dagLayout(A: Analysis): DagLayout | undefined {
   }
   if (labels.size > MAX_DAG_LABELS) return undefined;
   return { order, labels, fallthrough: fall };
+}
+
+/** Straight-line programs with more instructions than this are cut into chunks of about this size. */
+const CHUNK_INSNS = 300;
+
+/** How a large straight-line program is cut into functions. */
+interface ChunkPlan {
+  /** Chunk of each block start (by slot; -1 elsewhere). */
+  of: Int32Array;
+  /** Per chunk: blocks entered from earlier chunks (the first block first). */
+  entries: number[][];
+  /** Per chunk: blocks that need a label (break targets and entries). */
+  labels: Set<number>[];
+  /** Per chunk: registers (bit mask) live at some entry, loaded from vm.regs. */
+  load: Int32Array;
+  /** Per slot: live registers handed over by a jump there (r10 only when the program writes it). */
+  live: Int32Array;
+}
+
+function chunkPlan(A: Analysis, layout: DagLayout): ChunkPlan | undefined {
+  let total = 0;
+  for (let pc = 0; pc < A.n; pc++) if (!A.inner[pc]) total++;
+  if (total <= CHUNK_INSNS * 1.5) return undefined;
+  const of = new Int32Array(A.n).fill(-1);
+  let k = 0;
+  let size = 0;
+  for (const st of layout.order) {
+    const len = A.blockLen[st]!;
+    if (size > 0 && size + len > CHUNK_INSNS) {
+      k++;
+      size = 0;
+    }
+    of[st] = k;
+    size += len;
+  }
+  const nchunks = k + 1;
+  const live = liveIn(A);
+  let r10Written = false;
+  for (let pc = 0; pc < A.n; pc++) {
+    if (A.inner[pc]) continue;
+    const c = A.code[pc]!;
+    const cls = c & 7;
+    if ((cls === 4 || cls === 7 || cls === 1 || c === 0x18) && A.dst[pc] === 10) r10Written = true;
+    if (cls === 3 && A.src[pc] === 10) r10Written = true;
+  }
+  if (!r10Written) for (let pc = 0; pc < A.n; pc++) live[pc] = live[pc]! & ~(1 << 10);
+  const entries: number[][] = Array.from({ length: nchunks }, () => []);
+  const labels: Set<number>[] = Array.from({ length: nchunks }, () => new Set<number>());
+  const load = new Int32Array(nchunks);
+  const addEntry = (t: number): void => {
+    const c = of[t]!;
+    if (!entries[c]!.includes(t)) {
+      entries[c]!.push(t);
+      load[c] = load[c]! | live[t]!;
+    }
+  };
+  for (const st of layout.order) if (entries[of[st]!]!.length === 0) addEntry(st); // first block of each chunk
+  for (const t of layout.labels) labels[of[t]!]!.add(t);
+  for (const st of layout.order) {
+    const f = layout.fallthrough.get(st);
+    if (f !== undefined && of[f] !== of[st]) addEntry(f);
+    let last = st;
+    for (let pc = st; pc < A.n && (pc === st || !A.leader[pc]); pc++) if (!A.inner[pc]) last = pc;
+    const t = A.target[last]!;
+    if (t >= 0 && of[t] !== of[st]) addEntry(t);
+  }
+  for (let c = 0; c < nchunks; c++) for (const e of entries[c]!.slice(1)) labels[c]!.add(e);
+  return { of, entries, labels, load, live };
 }
 
 /** Deepest code nesting structured mode may produce (JS parsers recurse per level). */
@@ -359,38 +427,60 @@ function emitFunction(
   // elsewhere than slot 0 (callbacks) takes all arguments.
   const live = liveAtEntry(A);
   const TAG = REGION_TAG;
-  const jump = (t: number): string => (dag ? `break L${t};` : `pc = ${t}; continue;`);
+  // Large straight-line programs are cut into chunks (consecutive blocks of the layout), one JS
+  // function each, so that every function stays small enough for V8's optimizing compiler.
+  const chunks = layout !== undefined ? chunkPlan(A, layout) : undefined;
+  let curChunk = -1;
+  /** A jump to block `t` in a later chunk: hand its live registers over in vm.regs and return `t`. */
+  const transfer = (t: number): string => {
+    const st: string[] = [];
+    const m = chunks!.live[t]!;
+    for (let i = 0; i <= 10; i++) if (m & (1 << i)) st.push(`RG[${2 * i + LO}] = ${lo(i)}; RG[${2 * i + HI}] = ${hi(i)};`);
+    return `${st.join(' ')} vm.budget = B; return ${t};`;
+  };
+  const jump = (t: number): string =>
+    dag ? (chunks !== undefined && chunks.of[t] !== curChunk ? transfer(t) : `break L${t};`) : `pc = ${t}; continue;`;
   /** Emit a transfer of control to block `t` (structured mode replaces it). */
   let branchTo = (t: number): void => {
     b.line(jump(t));
   };
-  b.line(`function ${name}(vm, pc) {`);
-  b.indent();
-  b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
-  const regInit: string[] = ['r0l = 0', 'r0h = 0'];
-  for (let i = 1; i <= 5; i++) {
-    if (used[i] && (structure === undefined && !dag ? true : (live & (1 << i)) !== 0)) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
-    else regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
-  }
-  for (let i = 6; i <= 9; i++) regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
-  regInit.push(`r10l = ${STACK_SIZE}`, used[10] ? `r10h = ${TAG} | vm.stack[vm.depth].id` : 'r10h = 0');
-  b.line(`let ${regInit.join(', ')};`);
-  b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
-  b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW, cR = RT.DEAD, cK = null;`);
-  if (usesCalls) b.line(`const base = vm.depth;`);
-  if (usesCalls) b.line(`const CS = RT.callStackOf(vm);`);
-  if (usesMayGoto) b.line(`vm.mayGoto[vm.depth] = ${MAY_GOTO_LIMIT};`);
+  /**
+   * Function header and locals. The program's entry (`load` = -1) takes its arguments from
+   * vm.regs; a later chunk (`load` = registers as a bit mask) takes the registers handed over.
+   */
+  const prologue = (fname: string, load: number): void => {
+    b.line(`function ${fname}(vm, pc) {`);
+    b.indent();
+    b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
+    const regInit: string[] = [];
+    for (let i = 0; i <= 10; i++) {
+      if (load >= 0 && load & (1 << i)) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
+      else if (i === 0 || i > 5 || load >= 0) regInit.push(`${lo(i)} = ${i === 10 ? STACK_SIZE : 0}`, `${hi(i)} = ${i === 10 && used[10] ? `${TAG} | vm.stack[vm.depth].id` : 0}`);
+      else if (used[i] && (structure === undefined && !dag ? true : (live & (1 << i)) !== 0)) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
+      else regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
+    }
+    b.line(`let ${regInit.join(', ')};`);
+    b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
+    b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW, cR = RT.DEAD, cK = null;`);
+  };
   // Straight-line mode: open one labeled block per break target, outermost = emitted last.
   const isTarget = new Set<number>();
-  if (layout !== undefined) {
+  const openLabels = (targets: Iterable<number>): void => {
     const pos = new Map<number, number>();
-    layout.order.forEach((st, k) => pos.set(st, k));
-    const sorted = [...layout.labels].sort((x, y) => pos.get(y)! - pos.get(x)!);
+    layout!.order.forEach((st, k) => pos.set(st, k));
+    const sorted = [...targets].sort((x, y) => pos.get(y)! - pos.get(x)!);
     for (const t of sorted) {
       isTarget.add(t);
       b.line(`L${t}: {`);
       b.indent();
     }
+  };
+  if (chunks === undefined) {
+    prologue(name, -1);
+    if (usesCalls) b.line(`const base = vm.depth;`);
+    if (usesCalls) b.line(`const CS = RT.callStackOf(vm);`);
+    if (usesMayGoto) b.line(`vm.mayGoto[vm.depth] = ${MAY_GOTO_LIMIT};`);
+    if (layout !== undefined) openLabels(layout.labels);
   }
   const blockOf = (pc: number): number => {
     let p = pc;
@@ -407,7 +497,9 @@ function emitFunction(
   } else for (let pc = 0; pc < n; pc++) slots.push(pc);
 
   const exitSeq = (): void => {
-    if (usesCalls) {
+    if (chunks !== undefined) {
+      b.line(`RG[${LO}] = r0l; RG[${HI}] = r0h; vm.budget = B; return -1;`);
+    } else if (usesCalls) {
       b.block('if (vm.depth === base)', () => {
         b.line(`RG[${LO}] = r0l; RG[${HI}] = r0h; vm.budget = B; return;`);
       });
@@ -812,7 +904,19 @@ function emitFunction(
         // The previous block falls through to a block that is not emitted next: jump there.
         const prevStart = si > 0 ? blockOf(slots[si - 1]!) : -1;
         const f = prevStart >= 0 ? layout!.fallthrough.get(prevStart) : undefined;
-        if (f !== undefined && f !== pc) b.line(`break L${f};`);
+        if (chunks !== undefined && chunks.of[pc] !== curChunk) {
+          if (curChunk >= 0) {
+            if (f !== undefined) b.line(jump(f));
+            b.line('return -1;');
+            b.dedent();
+            b.line('}');
+          }
+          curChunk = chunks.of[pc]!;
+          prologue(`seg${curChunk}`, curChunk === 0 ? -1 : chunks.load[curChunk]!);
+          openLabels(chunks.labels[curChunk]!);
+          const entries = chunks.entries[curChunk]!.filter((e) => e !== pc);
+          if (entries.length) b.line(`switch (pc) { ${entries.map((e) => `case ${e}: break L${e};`).join(' ')} }`);
+        } else if (f !== undefined && f !== pc) b.line(jump(f));
         if (isTarget.has(pc)) {
           b.dedent();
           b.line(`} // L${pc}`);
@@ -827,6 +931,20 @@ function emitFunction(
     }
     emitInsn(pc);
   }
+  }
+  if (chunks !== undefined) {
+    // close the last chunk (its last block cannot fall through: the program ends there)
+    b.line('return -1;');
+    b.dedent();
+    b.line('}');
+    const cases = chunks.entries.map((_, k) => `case ${k}: pc = seg${k}(vm, pc); break;`).join(' ');
+    b.line(`function ${name}(vm, pc) {`);
+    b.indent();
+    b.line(`for (pc = 0; pc >= 0; ) switch (CH[pc]) { ${cases} default: RT.badPc(vm, pc); }`);
+    b.dedent();
+    b.line('}');
+    b.param('CH', chunks.of);
+    return;
   }
   if (dispatch) {
     b.dedent();
