@@ -45,6 +45,11 @@ export class HashMap extends SimMap {
   protected readonly stride: number;
   /** Keys of 1 or 2 bytes: entries indexed directly by the key value (no hashing on lookups). */
   protected readonly direct: (HashEntry | undefined)[] | null;
+  /**
+   * Keys longer than 6 bytes (string identities in `table`): entries also indexed by a 32-bit hash
+   * of the key bytes, so program lookups compare bytes in place instead of building a string.
+   */
+  protected readonly hashed: Map<number, HashEntry[]> | null;
 
   constructor(spec: MapSpec, opts: SimMapOptions, hopts: HashOptions = { percpu: false, lru: false }) {
     super(spec, opts);
@@ -53,6 +58,7 @@ export class HashMap extends SimMap {
     this.slots = this.percpu ? this.nCpus : 1;
     this.stride = roundUp8(spec.valueSize);
     this.direct = spec.keySize <= 2 ? new Array<HashEntry | undefined>(spec.keySize === 1 ? 256 : 65536).fill(undefined) : null;
+    this.hashed = spec.keySize > 6 ? new Map() : null;
   }
 
   get size(): number {
@@ -110,6 +116,12 @@ export class HashMap extends SimMap {
   private remove(id: number | string, e: HashEntry): void {
     this.table.delete(id);
     if (this.direct !== null) this.direct[id as number] = undefined;
+    if (this.hashed !== null) {
+      const h = keyHash(e.key, 0, e.key.length);
+      const chain = this.hashed.get(h)!;
+      if (chain.length === 1) this.hashed.delete(h);
+      else chain.splice(chain.indexOf(e), 1);
+    }
     this.unlink(e);
     if (this.lru) this.lruUnlink(e);
     if (e.region !== null) {
@@ -141,6 +153,12 @@ export class HashMap extends SimMap {
       e = this.newEntry(kb, koff);
       this.table.set(id, e);
       if (this.direct !== null) this.direct[id as number] = e;
+      if (this.hashed !== null) {
+        const h = keyHash(e.key, 0, e.key.length);
+        const chain = this.hashed.get(h);
+        if (chain === undefined) this.hashed.set(h, [e]);
+        else chain.push(e);
+      }
       this.link(e);
     }
     const vs = this.info.valueSize;
@@ -170,8 +188,21 @@ export class HashMap extends SimMap {
 
   // ---- program side -----------------------------------------------------------------------------
 
+  /** Entry for a key of more than 6 bytes through the hash index (no allocation). */
+  protected hashedEntry(kb: Uint8Array, koff: number): HashEntry | undefined {
+    const ks = this.info.keySize;
+    const chain = this.hashed!.get(keyHash(kb, koff, ks));
+    if (chain === undefined) return undefined;
+    outer: for (let c = 0; c < chain.length; c++) {
+      const k = chain[c]!.key;
+      for (let i = 0; i < ks; i++) if (k[i] !== kb[koff + i]) continue outer;
+      return chain[c];
+    }
+    return undefined;
+  }
+
   progLookup(kb: Uint8Array, koff: number, cpu: number): Uint8Array | null {
-    const e = this.table.get(keyIdentity(kb, koff, this.info.keySize));
+    const e = this.hashed !== null ? this.hashedEntry(kb, koff) : this.table.get(keyIdentity(kb, koff, this.info.keySize));
     if (e === undefined) return null;
     if (this.lru) this.touch(e);
     return this.percpu ? e.views[cpu]! : e.views[0]!;
@@ -179,7 +210,9 @@ export class HashMap extends SimMap {
 
   override progLookupRegion(kb: Uint8Array, koff: number, cpu: number): Region | null {
     const d = this.direct;
-    const e = d !== null ? d[this.info.keySize === 1 ? kb[koff]! : kb[koff]! | (kb[koff + 1]! << 8)] : this.table.get(keyIdentity(kb, koff, this.info.keySize));
+    const e = d !== null
+      ? d[this.info.keySize === 1 ? kb[koff]! : kb[koff]! | (kb[koff + 1]! << 8)]
+      : this.hashed !== null ? this.hashedEntry(kb, koff) : this.table.get(keyIdentity(kb, koff, this.info.keySize));
     if (e === undefined) return null;
     if (this.lru) this.touch(e);
     let r = e.region;
@@ -274,4 +307,17 @@ export class HashMap extends SimMap {
     for (let e = this.head; e; e = e.next) out.push(e.key.slice());
     return out;
   }
+}
+
+/** 32-bit hash of `size` key bytes (FNV-1a over 32-bit little-endian words, then the tail bytes). */
+export function keyHash(b: Uint8Array, off: number, size: number): number {
+  let h = 0x811c9dc5 ^ size;
+  let i = 0;
+  for (; i + 4 <= size; i += 4) {
+    const o = off + i;
+    h = Math.imul(h ^ (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)), 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; i < size; i++) h = Math.imul(h ^ b[off + i]!, 0x01000193);
+  return h | 0;
 }
