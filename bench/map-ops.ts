@@ -1,46 +1,79 @@
 /**
- * Map operations from TypeScript (KernelMap over the bpf_sys addon) vs a small C program doing
- * the same raw bpf(2) syscalls (bench/c/map_ops.c, compiled with gcc at bench time), measured
- * side by side in one run.
+ * Map operations from TypeScript vs a small C program doing the same raw bpf(2) syscalls
+ * (bench/c/map_ops.c, compiled with gcc at bench time), measured side by side in one run.
  *
- * The C program runs as a child "server"; C and TS measurements are interleaved chunk by chunk
- * (which side goes first alternates), so both see the same machine load. Each side times only
- * its own operations, inside its own process.
+ * The map is a BTF-typed `BPF_MAP_TYPE_HASH` (u32 → u64, 20k entries max) in a tiny object
+ * compiled with clang-19 at bench time and loaded through the public `load()`; the C program opens
+ * the very same map by id, so both sides work on one map (same buckets, same memory). The C
+ * program runs as a child "server"; C and TS measurements are interleaved chunk by chunk (which
+ * side goes first alternates), so both see the same machine load. Each side times only its own
+ * operations, inside its own process.
  *
- * Workload (identical on both sides), per round: a fresh BPF_MAP_TYPE_HASH with u32 keys and u64
- * values; single ops = 100 chunks of 1000 BPF_MAP_UPDATE_ELEM, then 100 chunks of 1000
- * BPF_MAP_LOOKUP_ELEM, keys cycling over 0..9999 (TS writes the key per op and gets a fresh value
- * copy back, as the API does); batch ops = 15 bursts of 3 x BPF_MAP_UPDATE_BATCH and of
- * 3 x BPF_MAP_LOOKUP_BATCH of 10k entries (a burst reports its median call). Reported: medians over all chunks/calls of all rounds, ratio = TS / C.
- * Targets: ≤ 1.15 for single ops, ≤ 1.05 for batch ops. Needs root on Linux.
+ * Rows (identical work on both sides; keys cycle over 0..9999, batches are the 10k keys 0..9999):
+ *  - single update / lookup: `KernelMap.update` / `KernelMap.lookup` (the BackendMap the public
+ *    API sits on; TS writes the key per op and gets a fresh value copy back), chunks of 1000 ops;
+ *  - batch update / lookup / delete of 10k entries through the BackendMap packed API:
+ *    `updateBatch`, `lookupBatch` (result copied out into memory the caller owns),
+ *    `lookupBatchView` (views valid until the next batch lookup), `deleteBatch` (each delete is
+ *    preceded by an untimed update batch that refills the map, on both sides);
+ *  - the same batches through the public `BpfMap` (`updateBatch(number[], bigint[])`,
+ *    `lookupBatch({ batchSize: 10000 })` → `[number, bigint][]`, `deleteBatch(number[])`): encode
+ *    and decode of every entry included, against the same C syscalls.
+ * Batch samples are bursts of 3 calls (a burst reports its median call, on both sides).
+ *
+ * Reported: value/baseline = medians of all TS/C samples of all rounds; ratio = median of the
+ * per-pair ratios TS/C (each pair measured back to back, so slow load drift cancels); the note
+ * also gives the ratio of the medians and the load average. Targets: ≤ 1.15 single ops,
+ * ≤ 1.05 batch ops. Needs root on Linux. BPFKIT_BENCH_ROUNDS sets the rounds (default 5).
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probe } from '../lib/kernel/binding.js';
-import { KernelMap } from '../lib/kernel/maps.js';
+import type { KernelMap } from '../lib/kernel/maps.js';
+import { load, type BpfMap, type BpfObject } from '../lib/index.js';
 import type { BenchReport } from './run.js';
 
 export type { BenchReport };
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 5);
 const CHUNK = 1000;
 const CHUNKS = 100;
 const BATCH = 10_000;
-const BATCH_CALLS = 15;
+/** Batch bursts per round and kind. */
+const BATCH_CALLS = 20;
 /** Batch calls per burst; a burst reports its median (both sides). */
 const BATCH_BURST = 3;
 
-type Kind = 'update' | 'lookup' | 'updateBatch' | 'lookupBatch';
+const BPF_SRC = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ${BATCH * 2});
+	__type(key, __u32);
+	__type(value, __u64);
+} bench_map SEC(".maps");
+char LICENSE[] SEC("license") = "GPL";
+`;
 
-function median(a: number[]): number {
+type Kind = 'update' | 'lookup' | 'updateBatch' | 'lookupBatch' | 'lookupBatchView' | 'deleteBatch' | 'pubUpdateBatch' | 'pubLookupBatch' | 'pubDeleteBatch';
+
+function median(a: readonly number[]): number {
   const s = a.slice().sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function multiarchInclude(): string {
+  try {
+    return execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
+  } catch {
+    return `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
+  }
 }
 
 /** The C baseline as a line-protocol child process. */
@@ -82,36 +115,44 @@ class CBaseline {
   }
 }
 
-/** The TS side: the same operations through KernelMap. */
+/** The TS side: the same operations through the BackendMap (KernelMap) and the public BpfMap. */
 class TsSide {
-  private m: KernelMap | undefined;
+  private obj: BpfObject | undefined;
+  private pm!: BpfMap<number, bigint>;
+  private m!: KernelMap;
   private readonly key = new Uint8Array(4);
   private readonly kv = new DataView(this.key.buffer);
   private readonly value = new Uint8Array(8);
   private readonly vv = new DataView(this.value.buffer);
   private readonly keys = new Uint8Array(BATCH * 4);
   private readonly vals = new Uint8Array(BATCH * 8);
+  private readonly pkeys: number[] = [];
+  private readonly pvals: bigint[] = [];
   sum = 0;
 
-  constructor() {
+  constructor(private readonly objPath: string) {
     const kd = new DataView(this.keys.buffer);
     const vd = new DataView(this.vals.buffer);
     for (let i = 0; i < BATCH; i++) {
       kd.setUint32(i * 4, i, true);
       vd.setBigUint64(i * 8, BigInt(i * 3), true);
+      this.pkeys.push(i);
+      this.pvals.push(BigInt(i * 3));
     }
   }
 
-  init(): void {
-    this.m?.close();
-    this.m = KernelMap.create({
-      name: 'bench_ts', type: 'hash', keySize: 4, valueSize: 8, maxEntries: Math.max(BATCH, 10_000) * 2, flags: 0,
-      pinning: 'none', section: '.maps', keyTypeId: 0, valueTypeId: 0, contents: [], freeze: false, globalData: false,
-    });
+  /** Load a fresh object; returns the map id for the C side. */
+  async init(): Promise<number> {
+    this.obj?.close();
+    this.obj = await load(this.objPath, { backend: 'kernel' });
+    this.pm = this.obj.map('bench_map') as BpfMap<number, bigint>;
+    this.m = this.pm.handle as KernelMap;
+    if (this.pm.keyCodec.typeName !== 'u32' && this.pm.keyCodec.typeName !== '__u32') throw new Error(`bench map key codec is ${this.pm.keyCodec.typeName}, expected u32 from BTF`);
+    return this.pm.id;
   }
 
   upd(start: number, n: number): number {
-    const m = this.m!;
+    const m = this.m;
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       this.kv.setUint32(0, (start + i) % 10_000, true);
@@ -122,7 +163,7 @@ class TsSide {
   }
 
   lkp(start: number, n: number): number {
-    const m = this.m!;
+    const m = this.m;
     let sum = 0;
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
@@ -134,28 +175,64 @@ class TsSide {
     return t;
   }
 
-  bupd(k: number): number {
+  /** Median over `k` calls of `f`, each timed alone; `f` returns the entries it handled. */
+  private burst(k: number, f: () => number, before?: () => void): number {
     const t: number[] = [];
     for (let i = 0; i < k; i++) {
+      before?.();
       const t0 = process.hrtime.bigint();
-      this.m!.updateBatch(this.keys, this.vals, BATCH, 0);
-      t.push(Number(process.hrtime.bigint() - t0) / BATCH);
-    }
-    return median(t);
-  }
-
-  blkp(k: number): number {
-    const t: number[] = [];
-    for (let i = 0; i < k; i++) {
-      const t0 = process.hrtime.bigint();
-      const got = this.m!.lookupBatch(undefined, BATCH).count;
+      const got = f();
       t.push(Number(process.hrtime.bigint() - t0) / Math.max(got, 1));
     }
     return median(t);
   }
 
+  private refill = (): void => {
+    this.m.updateBatch(this.keys, this.vals, BATCH, 0);
+  };
+
+  bupd(k: number): number {
+    return this.burst(k, () => this.m.updateBatch(this.keys, this.vals, BATCH, 0));
+  }
+
+  blkp(k: number): number {
+    return this.burst(k, () => {
+      const r = this.m.lookupBatch(undefined, BATCH);
+      this.sum += r.values[0] ?? 0;
+      return r.count;
+    });
+  }
+
+  blkpv(k: number): number {
+    return this.burst(k, () => {
+      const r = this.m.lookupBatchView(undefined, BATCH);
+      this.sum += r.values[0] ?? 0;
+      return r.count;
+    });
+  }
+
+  bdel(k: number): number {
+    return this.burst(k, () => this.m.deleteBatch(this.keys, BATCH), this.refill);
+  }
+
+  pupd(k: number): number {
+    return this.burst(k, () => this.pm.updateBatch(this.pkeys, this.pvals));
+  }
+
+  plkp(k: number): number {
+    return this.burst(k, () => {
+      const r = this.pm.lookupBatch({ batchSize: BATCH });
+      this.sum += r.length;
+      return r.length;
+    });
+  }
+
+  pdel(k: number): number {
+    return this.burst(k, () => this.pm.deleteBatch(this.pkeys), this.refill);
+  }
+
   close(): void {
-    this.m?.close();
+    this.obj?.close();
   }
 }
 
@@ -165,17 +242,24 @@ export async function bench(): Promise<BenchReport[]> {
   const dir = join(tmpdir(), 'bpfkit-bench');
   mkdirSync(dir, { recursive: true });
   const bin = join(dir, `map_ops_${process.pid}`);
+  const src = join(dir, `map_ops_${process.pid}.bpf.c`);
+  const obj = join(dir, `map_ops_${process.pid}.bpf.o`);
   execFileSync('gcc', ['-O2', '-o', bin, join(here, 'c', 'map_ops.c')]);
+  writeFileSync(src, BPF_SRC);
+  execFileSync(process.env.BPFKIT_CLANG ?? 'clang-19', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarchInclude()}`, '-c', src, '-o', obj]);
   const c = new CBaseline(bin);
-  const ts = new TsSide();
-  const cs: Record<Kind, number[]> = { update: [], lookup: [], updateBatch: [], lookupBatch: [] };
-  const tss: Record<Kind, number[]> = { update: [], lookup: [], updateBatch: [], lookupBatch: [] };
+  const ts = new TsSide(obj);
+  const kinds: Kind[] = ['update', 'lookup', 'updateBatch', 'lookupBatch', 'lookupBatchView', 'deleteBatch', 'pubUpdateBatch', 'pubLookupBatch', 'pubDeleteBatch'];
+  const cs = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+  const tss = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
   const load0 = loadavg()[0]!;
+  let loadMax = load0;
   try {
     for (let r = -1; r < ROUNDS; r++) {
       const warm = r < 0; // round -1 warms both sides up (JIT, map code paths) and is discarded
-      if ((await c.cmd(`init ${BATCH}`)) !== 'ok') throw new Error('bench/c/map_ops: init failed');
-      ts.init();
+      const id = await ts.init();
+      const ok = await c.cmd(`open ${id} ${BATCH}`);
+      if (ok !== 'ok') throw new Error(`bench/c/map_ops: ${ok}`);
       const pair = async (kind: Kind, cCmd: string, tsRun: () => number, i: number) => {
         let cv: number;
         let tv: number;
@@ -191,30 +275,49 @@ export async function bench(): Promise<BenchReport[]> {
           tss[kind].push(tv);
         }
       };
+      const B = BATCH_BURST;
       for (let i = 0; i < CHUNKS; i++) await pair('update', `upd ${i * CHUNK} ${CHUNK}`, () => ts.upd(i * CHUNK, CHUNK), i);
       for (let i = 0; i < CHUNKS; i++) await pair('lookup', `lkp ${i * CHUNK} ${CHUNK}`, () => ts.lkp(i * CHUNK, CHUNK), i);
-      for (let i = 0; i < BATCH_CALLS; i++) await pair('updateBatch', `bupd ${BATCH_BURST}`, () => ts.bupd(BATCH_BURST), i);
-      for (let i = 0; i < BATCH_CALLS; i++) await pair('lookupBatch', `blkp ${BATCH_BURST}`, () => ts.blkp(BATCH_BURST), i);
+      // Batch kinds take turns call by call (not one kind after the other), so every kind sees
+      // the whole round's load; the map holds keys 0..9999 between calls.
+      for (let i = 0; i < BATCH_CALLS; i++) {
+        await pair('updateBatch', `bupd ${B}`, () => ts.bupd(B), i);
+        await pair('pubUpdateBatch', `bupd ${B}`, () => ts.pupd(B), i);
+        await pair('lookupBatch', `blkp ${B}`, () => ts.blkp(B), i);
+        await pair('lookupBatchView', `blkp ${B}`, () => ts.blkpv(B), i);
+        await pair('pubLookupBatch', `blkp ${B}`, () => ts.plkp(B), i);
+        await pair('deleteBatch', `bdel ${B}`, () => ts.bdel(B), i);
+        await pair('pubDeleteBatch', `bdel ${B}`, () => ts.pdel(B), i);
+        await c.num(`bupd 1`); // refill after the deletes
+      }
+      loadMax = Math.max(loadMax, loadavg()[0]!);
     }
   } finally {
     c.close();
     ts.close();
     rmSync(bin, { force: true });
+    rmSync(src, { force: true });
+    rmSync(obj, { force: true });
   }
   const load1 = loadavg()[0]!;
   const rows: [Kind, string, number][] = [
     ['update', 'map update (single, hash u32→u64)', 1.15],
     ['lookup', 'map lookup (single, hash u32→u64)', 1.15],
-    ['updateBatch', 'map update batch (10k entries)', 1.05],
-    ['lookupBatch', 'map lookup batch (10k entries)', 1.05],
+    ['updateBatch', 'map update batch (10k, packed)', 1.05],
+    ['lookupBatch', 'map lookup batch (10k, packed, copied out)', 1.05],
+    ['lookupBatchView', 'map lookup batch (10k, packed, views)', 1.05],
+    ['deleteBatch', 'map delete batch (10k, packed)', 1.05],
+    ['pubUpdateBatch', 'BpfMap.updateBatch (10k, number→bigint)', 1.05],
+    ['pubLookupBatch', 'BpfMap.lookupBatch (10k, [number, bigint][])', 1.05],
+    ['pubDeleteBatch', 'BpfMap.deleteBatch (10k, number[])', 1.05],
   ];
   return rows.map(([k, name, target]) => {
     const value = median(tss[k]);
     const baseline = median(cs[k]);
-    const ratio = value / baseline;
+    const ratio = median(tss[k].map((t, i) => t / cs[k][i]!));
     return {
       name,
-      unit: k.endsWith('Batch') ? 'ns/entry' : 'ns/op',
+      unit: k === 'update' || k === 'lookup' ? 'ns/op' : 'ns/entry',
       value: Math.round(value * 10) / 10,
       baseline: Math.round(baseline * 10) / 10,
       baselineName: 'C raw bpf(2) (bench/c/map_ops.c, gcc -O2)',
@@ -222,7 +325,7 @@ export async function bench(): Promise<BenchReport[]> {
       target,
       ok: ratio <= target,
       samples: tss[k].length,
-      note: `interleaved with C; load average ${load0.toFixed(1)} → ${load1.toFixed(1)}`,
+      note: `median of paired ratios; ratio of medians ${(value / baseline).toFixed(3)}; interleaved with C on the same map; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} (max ${loadMax.toFixed(1)})`,
     };
   });
 }
@@ -230,7 +333,7 @@ export async function bench(): Promise<BenchReport[]> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const r of await bench()) {
     console.log(
-      `${r.name.padEnd(36)} ts ${String(r.value).padStart(7)} c ${String(r.baseline).padStart(7)} ${r.unit}  ratio ${r.ratio} (target ≤ ${r.target}) ${r.ok ? 'ok' : 'MISSED'}  [${r.samples} samples; ${r.note}]`,
+      `${r.name.padEnd(46)} ts ${String(r.value).padStart(7)} c ${String(r.baseline).padStart(7)} ${r.unit.padEnd(8)} ratio ${r.ratio} (≤ ${r.target}) ${r.ok ? 'ok' : 'MISSED'}  [${r.samples}; ${r.note}]`,
     );
   }
 }

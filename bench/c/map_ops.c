@@ -3,13 +3,18 @@
  *
  * Runs as a small server so that the TypeScript side can interleave C and TS measurements chunk
  * by chunk (both then see the same machine load). One command per stdin line, one reply line:
- *   init BATCH          create a fresh BPF_MAP_TYPE_HASH (u32 → u64), batch size BATCH  → "ok"
+ *   open ID BATCH       open the map with id ID (BPF_MAP_GET_FD_BY_ID; the TS side created it, so
+ *                       both sides work on the very same u32 → u64 hash map), batch size BATCH → "ok"
+ *   init BATCH          or: create a fresh BPF_MAP_TYPE_HASH (u32 → u64) of its own          → "ok"
  *   upd START N         N x BPF_MAP_UPDATE_ELEM, keys (START + i) % 10000              → ns/op
  *   lkp START N         N x BPF_MAP_LOOKUP_ELEM, same keys                              → ns/op
  *   bupd K              K x BPF_MAP_UPDATE_BATCH of BATCH entries         → median ns/entry
  *   blkp K              K x BPF_MAP_LOOKUP_BATCH of up to BATCH entries   → median ns/entry
+ *   bdel K              K x (BPF_MAP_UPDATE_BATCH untimed, then BPF_MAP_DELETE_BATCH of BATCH
+ *                       keys timed)                                       → median ns/entry
  *   quit
- * Timing is taken inside this process around the syscalls only (CLOCK_MONOTONIC).
+ * Timing is taken inside this process around the syscalls only (CLOCK_MONOTONIC). Result buffers
+ * are allocated once per map and reused (warm), as a C program would.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +48,13 @@ static int create_map(unsigned max_entries) {
 	return (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof a);
 }
 
+static int open_map(unsigned id) {
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.map_id = id;
+	return (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a, sizeof a);
+}
+
 static int cmp_double(const void *x, const void *y) {
 	double a = *(const double *)x, b = *(const double *)y;
 	return a < b ? -1 : a > b;
@@ -52,6 +64,18 @@ static int cmp_double(const void *x, const void *y) {
 static double median(double *v, int n) {
 	qsort(v, n, sizeof(double), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static long batch_write(int cmd, int fd, void *keys, void *vals, int count, int *done) {
+	union bpf_attr b;
+	memset(&b, 0, sizeof b);
+	b.batch.map_fd = fd;
+	b.batch.keys = (uint64_t)(uintptr_t)keys;
+	b.batch.values = (uint64_t)(uintptr_t)vals;
+	b.batch.count = count;
+	long r = sys_bpf(cmd, &b, sizeof b.batch);
+	*done = (int)b.batch.count;
+	return r;
 }
 
 int main(void) {
@@ -64,8 +88,18 @@ int main(void) {
 	union bpf_attr a;
 
 	while (fgets(line, sizeof line, stdin)) {
-		unsigned start = 0, n = 0;
-		if (sscanf(line, "init %d", &batch) == 1) {
+		unsigned start = 0, n = 0, id = 0;
+		int opened = 0;
+		if (sscanf(line, "open %u %d", &id, &batch) == 2) {
+			if (fd >= 0) close(fd);
+			fd = open_map(id);
+			if (fd < 0) {
+				printf("error BPF_MAP_GET_FD_BY_ID %u: %s\n", id, strerror(errno));
+				fflush(stdout);
+				continue;
+			}
+			opened = 1;
+		} else if (sscanf(line, "init %d", &batch) == 1) {
 			if (fd >= 0) close(fd);
 			fd = create_map((unsigned)(batch > 10000 ? batch : 10000) * 2);
 			if (fd < 0) {
@@ -73,6 +107,9 @@ int main(void) {
 				fflush(stdout);
 				continue;
 			}
+			opened = 1;
+		}
+		if (opened) {
 			free(keys); free(outk); free(vals); free(outv);
 			keys = calloc(batch, 4);
 			outk = calloc(batch, 4);
@@ -107,20 +144,29 @@ int main(void) {
 			printf("%.3f\n", (now_ns() - t0) / n);
 		} else if (sscanf(line, "bupd %u", &n) == 1 && fd >= 0 && n > 0 && n <= 64) {
 			double t[64];
-			int err = 0;
+			int err = 0, done;
 			for (unsigned k = 0; k < n && !err; k++) {
-				union bpf_attr b;
-				memset(&b, 0, sizeof b);
-				b.batch.map_fd = fd;
-				b.batch.keys = (uint64_t)(uintptr_t)keys;
-				b.batch.values = (uint64_t)(uintptr_t)vals;
-				b.batch.count = batch;
 				double t0 = now_ns();
-				long r = sys_bpf(BPF_MAP_UPDATE_BATCH, &b, sizeof b.batch);
+				long r = batch_write(BPF_MAP_UPDATE_BATCH, fd, keys, vals, batch, &done);
 				t[k] = (now_ns() - t0) / batch;
 				if (r < 0) err = errno;
 			}
 			if (err) printf("error update batch: %s\n", strerror(err));
+			else printf("%.3f\n", median(t, (int)n));
+		} else if (sscanf(line, "bdel %u", &n) == 1 && fd >= 0 && n > 0 && n <= 64) {
+			double t[64];
+			int err = 0, done;
+			for (unsigned k = 0; k < n && !err; k++) {
+				if (batch_write(BPF_MAP_UPDATE_BATCH, fd, keys, vals, batch, &done) < 0) {
+					err = errno;
+					break;
+				}
+				double t0 = now_ns();
+				long r = batch_write(BPF_MAP_DELETE_BATCH, fd, keys, NULL, batch, &done);
+				t[k] = (now_ns() - t0) / batch;
+				if (r < 0) err = errno;
+			}
+			if (err) printf("error delete batch: %s\n", strerror(err));
 			else printf("%.3f\n", median(t, (int)n));
 		} else if (sscanf(line, "blkp %u", &n) == 1 && fd >= 0 && n > 0 && n <= 64) {
 			double t[64];
