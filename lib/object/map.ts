@@ -39,6 +39,15 @@ function options<T extends object>(op: string, map: string, o: T | undefined): P
   return o;
 }
 
+const U64_MAX = (1n << 64n) - 1n;
+const S64_MIN = -(1n << 63n);
+
+/** Whether `codec` decodes as a plain unsigned integer of `size` bytes (u32 → number, u64 → bigint). */
+function readsAs(codec: Codec, size: 4 | 8): boolean {
+  const ic = codec.int as (Codec['int'] & { encodeOnly?: boolean }) | undefined;
+  return ic !== undefined && ic.size === size && !ic.signed && !ic.encodeOnly && codec.size === size;
+}
+
 /** Something that keeps track of what it owns (a BpfObject), so closing it closes them. */
 export interface Owner {
   /** @internal */ release(child: { close(): void }): void;
@@ -334,16 +343,34 @@ export class BpfMap<K = unknown, V = unknown> {
     opts = options('lookupBatch', this.name, opts);
     const n = opts.batchSize ?? 64;
     if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`lookupBatch ${this.name}: batchSize must be a positive integer, got ${n}`);
+    const andDelete = opts.andDelete ?? false;
+    // The kernel backend can hand out views of its warm scratch area (valid until its next batch
+    // lookup): each chunk is decoded before the next call, so nothing is copied twice.
+    const h = this.handle as BackendMap & { lookupBatchView?: BackendMap['lookupBatch'] };
+    const views = typeof h.lookupBatchView === 'function';
+    const kc = this.keyCodec;
+    const vc = this.fullValueCodec;
+    const ks = this.keySize;
+    const vs = vc.size;
+    // u32 keys and u64 values (the common case) are read inline; other codecs through `read`
+    const kU32 = readsAs(kc, 4);
+    const vU32 = readsAs(vc, 4);
+    const vU64 = readsAs(vc, 8);
     const out: [K, V][] = [];
-    const vs = this.fullValueCodec.size;
     let cursor: Uint8Array | undefined;
     for (;;) {
-      const r = this.handle.lookupBatch(cursor, n, opts.andDelete ?? false);
-      for (let i = 0; i < r.count; i++) {
-        out.push([
-          this.decKey(r.keys.subarray(i * this.keySize, (i + 1) * this.keySize)),
-          this.decValue(r.values.subarray(i * vs, (i + 1) * vs)),
-        ]);
+      const r = views ? h.lookupBatchView!(cursor, n, andDelete) : h.lookupBatch(cursor, n, andDelete);
+      const cnt = r.count;
+      if (cnt > 0) {
+        const kb = r.keys;
+        const vb = r.values;
+        const kv = new DataView(kb.buffer, kb.byteOffset, kb.byteLength);
+        const vv = new DataView(vb.buffer, vb.byteOffset, vb.byteLength);
+        for (let i = 0; i < cnt; i++) {
+          const k = kU32 ? kv.getUint32(i * ks, true) : kc.read(kb, kv, i * ks);
+          const v = vU64 ? vv.getBigUint64(i * vs, true) : vU32 ? vv.getUint32(i * vs, true) : vc.read(vb, vv, i * vs);
+          out.push([k as K, v as V]);
+        }
       }
       if (!r.cursor) return out;
       cursor = r.cursor;
@@ -355,31 +382,109 @@ export class BpfMap<K = unknown, V = unknown> {
     return this.lookupBatch({ ...options('lookupAndDeleteBatch', this.name, opts), andDelete: true });
   }
 
+  /** Packed key/value buffers for batch writes, reused across calls (grown on demand). */
+  private batchScratch: { keys: Uint8Array; kv: DataView; values: Uint8Array; vv: DataView } | undefined;
+
+  private batchBuffers(n: number, withValues: boolean): { keys: Uint8Array; kv: DataView; values: Uint8Array; vv: DataView } {
+    let b = this.batchScratch;
+    const kBytes = n * this.keySize;
+    const vBytes = withValues ? n * this.fullValueCodec.size : 0;
+    if (b === undefined || b.keys.length < kBytes || b.values.length < vBytes) {
+      const keys = new Uint8Array(Math.max(kBytes, b?.keys.length ?? 0));
+      const values = new Uint8Array(Math.max(vBytes, b?.values.length ?? 0));
+      b = this.batchScratch = { keys, kv: new DataView(keys.buffer), values, vv: new DataView(values.buffer) };
+    }
+    return b;
+  }
+
+  /**
+   * Encode entry `i` of a batch at `off` (same rules and messages as `encode`): integers and
+   * exact-size bytes are written in place; anything else goes through the codec, and a value the
+   * codec refuses is re-encoded by `encode`, which builds the message (`OP NAME: key I: ...`).
+   */
+  private encodeAt(codec: Codec, v: unknown, b: Uint8Array, view: DataView, off: number, op: string, part: string, i: number): void {
+    const ic = codec.int;
+    if (ic !== undefined) {
+      if (typeof v === 'number') {
+        if (Number.isInteger(v) && v >= ic.lo && v <= ic.hi) {
+          switch (ic.size) {
+            case 1: view.setUint8(off, v & 0xff); return;
+            case 2: view.setUint16(off, v & 0xffff, true); return;
+            case 4: view.setUint32(off, v >>> 0, true); return;
+            default:
+              view.setUint32(off, v % 0x100000000, true);
+              view.setUint32(off + 4, Math.floor(v / 0x100000000), true);
+              return;
+          }
+        }
+      } else if (typeof v === 'bigint' && ic.size === 8) {
+        // the 64-bit codecs take -2^63 .. 2^64-1 and store it modulo 2^64
+        if (v >= 0n) {
+          if (v <= U64_MAX) {
+            view.setBigUint64(off, v, true);
+            return;
+          }
+        } else if (v >= S64_MIN) {
+          view.setBigInt64(off, v, true);
+          return;
+        }
+      }
+    }
+    this.encodeSlow(codec, v, b, view, off, op, part, i);
+  }
+
+  private encodeSlow(codec: Codec, v: unknown, b: Uint8Array, view: DataView, off: number, op: string, part: string, i: number): void {
+    const size = codec.size;
+    if (v instanceof Uint8Array && v.length === size) {
+      b.set(v, off);
+      return;
+    }
+    if (v !== undefined && v !== null && !(v instanceof Uint8Array)) {
+      b.fill(0, off, off + size);
+      try {
+        codec.write(v, b, view, off, null);
+        return;
+      } catch {
+        // fall through: encode rebuilds the error with its path
+      }
+    }
+    b.set(encode(codec, v, () => `${op} ${this.name}: ${part} ${i}`), off);
+  }
+
   /** Write `keys[i] → values[i]` in one call; returns how many were written. */
   updateBatch(keys: readonly K[], values: readonly V[], flags?: UpdateFlags): number {
     this.live('updateBatch');
     if (!Array.isArray(keys) || !Array.isArray(values)) throw new ArgumentError(`updateBatch ${this.name}: keys and values must be arrays`);
     if (keys.length !== values.length) throw new ArgumentError(`updateBatch ${this.name}: ${keys.length} keys but ${values.length} values`);
     const f = updateFlag(this.name, flags);
-    if (keys.length === 0) return 0;
-    const vs = this.fullValueCodec.size;
-    const kb = new Uint8Array(keys.length * this.keySize);
-    const vb = new Uint8Array(values.length * vs);
-    for (let i = 0; i < keys.length; i++) {
-      kb.set(encode(this.keyCodec, keys[i], () => `updateBatch ${this.name}: key ${i}`), i * this.keySize);
-      vb.set(encode(this.fullValueCodec, values[i], () => `updateBatch ${this.name}: value ${i}`), i * vs);
+    const n = keys.length;
+    if (n === 0) return 0;
+    const kc = this.keyCodec;
+    const vc = this.fullValueCodec;
+    const ks = this.keySize;
+    const vs = vc.size;
+    const b = this.batchBuffers(n, true);
+    const kb = b.keys;
+    const vb = b.values;
+    for (let i = 0; i < n; i++) {
+      this.encodeAt(kc, keys[i], kb, b.kv, i * ks, 'updateBatch', 'key', i);
+      this.encodeAt(vc, values[i], vb, b.vv, i * vs, 'updateBatch', 'value', i);
     }
-    return this.handle.updateBatch(kb, vb, keys.length, f);
+    return this.handle.updateBatch(kb, vb, n, f);
   }
 
   /** Delete `keys` in one call; returns how many were deleted. */
   deleteBatch(keys: readonly K[]): number {
     this.live('deleteBatch');
     if (!Array.isArray(keys)) throw new ArgumentError(`deleteBatch ${this.name}: keys must be an array`);
-    if (keys.length === 0) return 0;
-    const kb = new Uint8Array(keys.length * this.keySize);
-    for (let i = 0; i < keys.length; i++) kb.set(encode(this.keyCodec, keys[i], () => `deleteBatch ${this.name}: key ${i}`), i * this.keySize);
-    return this.handle.deleteBatch(kb, keys.length);
+    const n = keys.length;
+    if (n === 0) return 0;
+    const kc = this.keyCodec;
+    const ks = this.keySize;
+    const b = this.batchBuffers(n, false);
+    const kb = b.keys;
+    for (let i = 0; i < n; i++) this.encodeAt(kc, keys[i], kb, b.kv, i * ks, 'deleteBatch', 'key', i);
+    return this.handle.deleteBatch(kb, n);
   }
 
   /** Make the map read-only for user space (programs can still write unless `.rodata`). */
