@@ -210,6 +210,8 @@ export class KernelMap implements BackendMap {
   /** Bytes of a batch token: a u32 bucket (hash maps) or a key (arrays). */
   private readonly tokenSize: number;
   private readonly keySize: number;
+  /** aElem's u32 view (flags at index 6), held directly for the single-op hot path. */
+  private readonly elemU32: Uint32Array;
   /** Addon slot ids of the preallocated attrs (bpfSlot hot path). */
   private readonly sElem: number;
   private readonly sDelete: number;
@@ -237,6 +239,7 @@ export class KernelMap implements BackendMap {
     this.aBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
     this.aLookupBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
     this.keySize = info.keySize;
+    this.elemU32 = this.aElem.u32;
     this.tokenSize = (Math.max(info.keySize, 8) + 7) & ~7;
     const reg = (a: Attr): number => {
       const id = this.s.bpfRegister(a.bytes);
@@ -299,51 +302,63 @@ export class KernelMap implements BackendMap {
   }
 
   lookup(key: Uint8Array | null, flags = 0): Uint8Array | undefined {
-    let a: Attr;
-    let slot: number;
-    if (key === null) {
-      a = this.aNoKey;
-      slot = this.sNoKey;
-    } else {
-      if (key.length !== this.info.keySize) this.checkKey('lookup', key);
-      copySmall(this.key, key);
-      a = this.aElem;
-      slot = this.sElem;
-    }
-    a.u32[6] = flags;
-    const r = this.slot(BpfCmd.MapLookupElem, slot);
-    if (r < 0) {
-      if (r === -Errno.ENOENT) return undefined;
-      throw mapError(this.info.name, 'lookup', BpfCmd.MapLookupElem, -r);
-    }
+    if (key === null) return this.lookupNoKey(flags);
+    const ks = this.keySize;
+    if (key.length !== ks) this.checkKey('lookup', key);
+    const k = this.key;
+    if (ks <= 16) for (let i = 0; i < ks; i++) k[i] = key[i]!;
+    else k.set(key);
+    this.elemU32[6] = flags;
+    const r = this.slot(BpfCmd.MapLookupElem, this.sElem);
+    if (r < 0) return this.lookupFailed(r);
     return this.copyValue();
   }
 
+  private lookupNoKey(flags: number): Uint8Array | undefined {
+    this.aNoKey.u32[6] = flags;
+    const r = this.slot(BpfCmd.MapLookupElem, this.sNoKey);
+    if (r < 0) return this.lookupFailed(r);
+    return this.copyValue();
+  }
+
+  /** undefined for ENOENT; throws the MapError for anything else. */
+  private lookupFailed(r: number): undefined {
+    if (r === -Errno.ENOENT) return undefined;
+    throw mapError(this.info.name, 'lookup', BpfCmd.MapLookupElem, -r);
+  }
+
+  /** A fresh copy of the value scratch (the caller owns it). */
   private copyValue(): Uint8Array {
     const n = this.valueBytes;
-    const out = new Uint8Array(n);
     const v = this.value;
-    if (n > 16) out.set(n === v.length ? v : v.subarray(0, n));
-    else for (let i = 0; i < n; i++) out[i] = v[i]!;
+    const out = new Uint8Array(n);
+    if (n <= 16) for (let i = 0; i < n; i++) out[i] = v[i]!;
+    else out.set(n === v.length ? v : v.subarray(0, n));
     return out;
   }
 
   update(key: Uint8Array | null, value: Uint8Array, flags: number): void {
-    let a: Attr;
-    let slot: number;
-    if (key === null) {
-      a = this.aNoKey;
-      slot = this.sNoKey;
-    } else {
-      if (key.length !== this.info.keySize) this.checkKey('update', key);
-      copySmall(this.key, key);
-      a = this.aElem;
-      slot = this.sElem;
-    }
+    if (key === null) return this.updateNoKey(value, flags);
+    const ks = this.keySize;
+    if (key.length !== ks) this.checkKey('update', key);
+    const n = this.valueBytes;
+    if (value.length !== n) this.checkValue('update', value);
+    const k = this.key;
+    if (ks <= 16) for (let i = 0; i < ks; i++) k[i] = key[i]!;
+    else k.set(key);
+    const v = this.value;
+    if (n <= 16) for (let i = 0; i < n; i++) v[i] = value[i]!;
+    else v.set(value);
+    this.elemU32[6] = flags;
+    const r = this.slot(BpfCmd.MapUpdateElem, this.sElem);
+    if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
+  }
+
+  private updateNoKey(value: Uint8Array, flags: number): void {
     if (value.length !== this.valueBytes) this.checkValue('update', value);
     copySmall(this.value, value);
-    a.u32[6] = flags;
-    const r = this.slot(BpfCmd.MapUpdateElem, slot);
+    this.aNoKey.u32[6] = flags;
+    const r = this.slot(BpfCmd.MapUpdateElem, this.sNoKey);
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
   }
 
