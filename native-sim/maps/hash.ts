@@ -46,7 +46,7 @@ export class HashMap extends SimMap {
   /** Keys of 1 or 2 bytes: entries indexed directly by the key value (no hashing on lookups). */
   protected readonly direct: (HashEntry | undefined)[] | null;
   /**
-   * Keys longer than 6 bytes (string identities in `table`): entries also indexed by a 32-bit hash
+   * Keys longer than 6 bytes (string identities in `table`): entries also indexed by a 30-bit hash
    * of the key bytes, so program lookups compare bytes in place instead of building a string.
    */
   protected readonly hashed: Map<number, HashEntry[]> | null;
@@ -309,7 +309,7 @@ export class HashMap extends SimMap {
   }
 }
 
-/** 32-bit hash of `size` key bytes (FNV-1a over 32-bit little-endian words, then the tail bytes). */
+/** 30-bit hash of `size` key bytes (FNV-1a over 32-bit little-endian words, then the tail bytes). */
 export function keyHash(b: Uint8Array, off: number, size: number): number {
   let h = 0x811c9dc5 ^ size;
   let i = 0;
@@ -319,5 +319,5 @@ export function keyHash(b: Uint8Array, off: number, size: number): number {
     h ^= h >>> 15;
   }
   for (; i < size; i++) h = Math.imul(h ^ b[off + i]!, 0x01000193);
-  return h | 0;
+  return (h ^ (h >>> 30)) & 0x3fffffff; // 30 bits: a small integer (no heap number) as a Map key
 }
