@@ -21,10 +21,13 @@
  * tail calls and faults behave exactly as in the interpreter (the differential tests check it).
  */
 import {
-  FUNC_TAG, HI, LO, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_LIMIT, REGION_TAG, STACK_SIZE, TAIL_CALL_ID,
+  FUNC_TAG, HI, LO, MAP_TAG, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_LIMIT, REGION_TAG, STACK_SIZE, TAIL_CALL_ID,
   DEAD_REGION, analyze, atomicSlow, budgetFault, callxFault, depthFault, ldAbsSlow, loadSlow, makeFault, storeSlow,
   type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
 } from '../engine.js';
+import { mapLookupElem } from '../helpers/maps.js';
+import type { SimMap } from '../maps/base.js';
+import { MAP_TABLE } from '../maps/registry.js';
 import { CodeBuilder } from './builder.js';
 import { hiFacts, liveAtEntry, liveIn, type HiFacts } from './facts.js';
 import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
@@ -187,6 +190,19 @@ interface ChunkPlan {
   live: Int32Array;
 }
 
+/** Whether some instruction may write r10 (only unverified raw programs do). */
+function writesR10(A: Analysis): boolean {
+  for (let pc = 0; pc < A.n; pc++) {
+    if (A.inner[pc]) continue;
+    const c = A.code[pc]!;
+    const cls = c & 7;
+    if ((cls === 4 || cls === 7 || cls === 1 || c === 0x18) && A.dst[pc] === 10) return true;
+    // atomics: fetch forms write src, load-acquire writes dst
+    if (cls === 3 && (c & 0xe0) === 0xc0 && ((A.imm[pc]! & 1 && A.src[pc] === 10) || (A.imm[pc] === 0x100 && A.dst[pc] === 10))) return true;
+  }
+  return false;
+}
+
 function chunkPlan(A: Analysis, layout: DagLayout): ChunkPlan | undefined {
   let total = 0;
   for (let pc = 0; pc < A.n; pc++) if (!A.inner[pc]) total++;
@@ -205,15 +221,7 @@ function chunkPlan(A: Analysis, layout: DagLayout): ChunkPlan | undefined {
   }
   const nchunks = k + 1;
   const live = liveIn(A);
-  let r10Written = false;
-  for (let pc = 0; pc < A.n; pc++) {
-    if (A.inner[pc]) continue;
-    const c = A.code[pc]!;
-    const cls = c & 7;
-    if ((cls === 4 || cls === 7 || cls === 1 || c === 0x18) && A.dst[pc] === 10) r10Written = true;
-    if (cls === 3 && A.src[pc] === 10) r10Written = true;
-  }
-  if (!r10Written) for (let pc = 0; pc < A.n; pc++) live[pc] = live[pc]! & ~(1 << 10);
+  if (!writesR10(A)) for (let pc = 0; pc < A.n; pc++) live[pc] = live[pc]! & ~(1 << 10);
   const entries: number[][] = Array.from({ length: nchunks }, () => []);
   const labels: Set<number>[] = Array.from({ length: nchunks }, () => new Set<number>());
   const load = new Int32Array(nchunks);
@@ -426,6 +434,9 @@ function emitFunction(
   // Only registers that may be read before written need their entry value; a function entered
   // elsewhere than slot 0 (callbacks) takes all arguments.
   const live = liveAtEntry(A);
+  // r10-relative accesses at constant offsets inside the frame go straight to the frame's stack
+  // (bounds known at compile time) when r10 is never written and the frame cannot change.
+  const stackFast = !usesCalls && !writesR10(A);
   const TAG = REGION_TAG;
   // Large straight-line programs are cut into chunks (consecutive blocks of the layout), one JS
   // function each, so that every function stays small enough for V8's optimizing compiler.
@@ -462,6 +473,51 @@ function emitFunction(
     b.line(`let ${regInit.join(', ')};`);
     b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
     b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW, cR = RT.DEAD, cK = null;`);
+    if (stackFast) {
+      b.line(`const SR = vm.stack[vm.depth], SV = SR.view;`);
+      b.line(`const SOK = SR.rs === 0 && SR.re === ${STACK_SIZE} && SR.ws === 0 && SR.we === ${STACK_SIZE};`);
+    }
+  };
+  /**
+   * A map_lookup_elem call at `pc` whose r1 is a map loaded by ld_imm64 and whose r2 is r10 + K
+   * (the key in this frame), both set earlier in the same block: the map and the key's offset.
+   */
+  const directLookup = (pc: number): { map: SimMap; slot: number } | undefined => {
+    if (!stackFast) return undefined;
+    let map: SimMap | undefined;
+    let k: number | undefined;
+    let r2done = false;
+    for (let p = pc - 1; p >= 0; p--) {
+      if (A.inner[p]) continue;
+      const c = A.code[p]!;
+      const cls = c & 7;
+      if (cls === 5 || cls === 6) return undefined; // a call or jump: stop
+      const writes = (cls === 4 || cls === 7 || cls === 1 || c === 0x18) ? A.dst[p]! : cls === 3 && (c & 0xe0) === 0xc0 ? -2 : -1;
+      if (writes === -2) return undefined; // atomics: keep it simple
+      if (writes === 1 && map === undefined) {
+        if (c !== 0x18 || A.src[p] !== 1 || A.imm64Hi[p] !== MAP_TAG) return undefined;
+        const mm = MAP_TABLE[A.imm64Lo[p]! >>> 0] as SimMap | undefined;
+        if (mm === undefined || mm.isMapInMap) return undefined;
+        map = mm;
+      } else if (writes === 2 && !r2done) {
+        if (k === undefined && c === 0x07) k = A.imm[p]!;
+        else if (c === 0xbf && A.src[p] === 10 && A.off[p] === 0) {
+          k ??= 0;
+          r2done = true;
+        } else return undefined;
+      }
+      if (map !== undefined && r2done) {
+        const slot = STACK_SIZE + k!;
+        return slot >= 0 && slot + map.info.keySize <= STACK_SIZE ? { map, slot } : undefined;
+      }
+      if (A.leader[p]) return undefined; // block start reached
+    }
+    return undefined;
+  };
+  /** Stack offset of a [r10 + off] access of `size` bytes known to lie inside the frame, else -1. */
+  const stackSlot = (base: number, off: number, size: number): number => {
+    const a0 = STACK_SIZE + off;
+    return stackFast && base === 10 && a0 >= 0 && a0 + size <= STACK_SIZE ? a0 : -1;
   };
   // Straight-line mode: open one labeled block per break target, outermost = emitted last.
   const isTarget = new Set<number>();
@@ -537,32 +593,38 @@ function emitFunction(
   };
   const invalidate = 'cH = 0; cS = 0; cE = -1; wS = 0; wE = -1; cK = null;';
 
-  const emitLoad = (pc: number, dst: number, hExpr: string, size: number, sx: boolean): void => {
-    let fast: string;
-    switch (size) {
-      case 1: fast = `${lo(dst)} = R.view.${sx ? 'getInt8' : 'getUint8'}(a); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`; break;
-      case 2: fast = `${lo(dst)} = R.view.${sx ? 'getInt16' : 'getUint16'}(a, true); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`; break;
-      case 4: fast = `${lo(dst)} = R.view.getInt32(a, true); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`; break;
-      default: fast = `${lo(dst)} = R.view.getInt32(a, true); ${hi(dst)} = R.view.getInt32(a + 4, true);`;
-    }
+  const emitLoad = (pc: number, dst: number, hExpr: string, size: number, sx: boolean, slot = -1): void => {
+    const fast = (v: string, a0: string, a4: string): string => {
+      switch (size) {
+        case 1: return `${lo(dst)} = ${v}.${sx ? 'getInt8' : 'getUint8'}(${a0}); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`;
+        case 2: return `${lo(dst)} = ${v}.${sx ? 'getInt16' : 'getUint16'}(${a0}, true); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`;
+        case 4: return `${lo(dst)} = ${v}.getInt32(${a0}, true); ${hi(dst)} = ${sx ? `${lo(dst)} >> 31` : '0'};`;
+        default: return `${lo(dst)} = ${v}.getInt32(${a0}, true); ${hi(dst)} = ${v}.getInt32(${a4}, true);`;
+      }
+    };
+    if (slot >= 0) b.line(`if (SOK) { ${fast('SV', String(slot), String(slot + 4))} } else {`);
     lookup(hExpr);
-    b.line(`if (a >= cS && a + ${size} <= cE) { ${fast.replace(/R\.view/g, 'cV')} }`);
+    b.line(`if (a >= cS && a + ${size} <= cE) { ${fast('cV', 'a', 'a + 4')} }`);
     // context regions: the region's hook first (as the slow path does), without the round trip
     b.line(`else if (cK !== null && a >= cR.start && a + ${size} <= cR.end && cK.load(cR, a, ${size}, T)) { ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
     b.line(`else { RT.loadSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${sx}); ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
+    if (slot >= 0) b.line('}');
   };
 
-  const emitStore = (pc: number, hExpr: string, size: number, vl: string, vh: string): void => {
-    let fast: string;
-    switch (size) {
-      case 1: fast = `R.view.setUint8(a, ${vl} & 255);`; break;
-      case 2: fast = `R.view.setUint16(a, ${vl} & 65535, true);`; break;
-      case 4: fast = `R.view.setInt32(a, ${vl}, true);`; break;
-      default: fast = `R.view.setInt32(a, ${vl}, true); R.view.setInt32(a + 4, ${vh}, true);`;
-    }
+  const emitStore = (pc: number, hExpr: string, size: number, vl: string, vh: string, slot = -1): void => {
+    const fast = (v: string, a0: string, a4: string): string => {
+      switch (size) {
+        case 1: return `${v}.setUint8(${a0}, ${vl} & 255);`;
+        case 2: return `${v}.setUint16(${a0}, ${vl} & 65535, true);`;
+        case 4: return `${v}.setInt32(${a0}, ${vl}, true);`;
+        default: return `${v}.setInt32(${a0}, ${vl}, true); ${v}.setInt32(${a4}, ${vh}, true);`;
+      }
+    };
+    if (slot >= 0) b.line(`if (SOK) { ${fast('SV', String(slot), String(slot + 4))} } else {`);
     lookup(hExpr);
-    b.line(`if (a >= wS && a + ${size} <= wE) { ${fast.replace(/R\.view/g, 'cV')} }`);
+    b.line(`if (a >= wS && a + ${size} <= wE) { ${fast('cV', 'a', 'a + 4')} }`);
     b.line(`else RT.storeSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${vl}, ${vh});`);
+    if (slot >= 0) b.line('}');
   };
 
   const dispatch = !dag && structure === undefined;
@@ -718,11 +780,19 @@ function emitFunction(
             });
           } else {
             const h = b.param(`h${imm}`, helpers[imm]);
+            const direct = imm === 1 && helpers[1] === mapLookupElem ? directLookup(pc) : undefined;
+            if (direct !== undefined) {
+              // bpf_map_lookup_elem(&map, &key-on-stack): the helper's own fast path, called directly
+              const m = b.param(`MAP${direct.map.info.id}`, direct.map);
+              b.line(`if (SOK) { R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, vm.env.sim === undefined ? 0 : vm.env.sim.cpu); ` +
+                `if (R === null) { r0l = 0; r0h = 0; } else { r0l = ${m}.refOffset | 0; r0h = ${TAG} | R.id; } ${invalidate} } else {`);
+            }
             const st: string[] = [];
             for (let i = 1; i <= 5; i++) st.push(`RG[${2 * i + LO}] = ${lo(i)}`, `RG[${2 * i + HI}] = ${hi(i)}`);
             b.line(`${st.join('; ')}; RG[0] = 0; RG[1] = 0;`);
             b.line(`vm.pc = ${pc}; vm.budget = B; ${h}(vm); B = vm.budget; ${invalidate}`);
             b.line(`r0l = RG[${LO}]; r0h = RG[${HI}];`);
+            if (direct !== undefined) b.line('}');
           }
           break;
         }
@@ -811,22 +881,22 @@ function emitFunction(
       }
       case 1: { // LDX
         b.line(`a = (${lo(src)} >>> 0) + ${off};`);
-        emitLoad(pc, dst, hi(src), sizeOf(code), (code & 0xe0) === 0x80);
+        emitLoad(pc, dst, hi(src), sizeOf(code), (code & 0xe0) === 0x80, stackSlot(src, off, sizeOf(code)));
         break;
       }
       case 2: { // ST
         b.line(`a = (${dl} >>> 0) + ${off};`);
-        emitStore(pc, dh, sizeOf(code), String(imm), String(imm >> 31));
+        emitStore(pc, dh, sizeOf(code), String(imm), String(imm >> 31), stackSlot(dst, off, sizeOf(code)));
         break;
       }
       default: { // STX
         const size = sizeOf(code);
         if ((code & 0xe0) === 0x60 || imm === 0x110) {
           b.line(`a = (${dl} >>> 0) + ${off};`);
-          emitStore(pc, dh, size, lo(src), hi(src));
+          emitStore(pc, dh, size, lo(src), hi(src), stackSlot(dst, off, size));
         } else if (imm === 0x100) {
           b.line(`a = (${lo(src)} >>> 0) + ${off};`);
-          emitLoad(pc, dst, hi(src), size, false);
+          emitLoad(pc, dst, hi(src), size, false, stackSlot(src, off, size));
         } else {
           b.line(`a = (${dl} >>> 0) + ${off};`);
           b.line(`RT.atomicSlow(vm, ${pc}, ${dh}, a, ${size}, ${imm}, ${lo(src)}, ${hi(src)}, r0l, r0h);`);
