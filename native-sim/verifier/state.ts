@@ -137,6 +137,19 @@ export interface Checkpoint {
   insn: number;
   hit: number;
   miss: number;
+  /**
+   * Precision (the kernel's mark_chain_precision): registers (bit per register) and stack slots
+   * (per 8-byte slot, index = (512 + fp offset) >> 3) of frame 0 whose exact value a later safety
+   * check depended on. Imprecise scalars are compared as "any scalar" when pruning.
+   */
+  preg: number;
+  pslot: Uint8Array;
+  /** Every scalar is precise (multi-frame or global-function states, or a backtrack gave up). */
+  all: boolean;
+  /** `all` holds for this checkpoint and every ancestor. */
+  allUp: boolean;
+  /** Non-sequential transitions (from, to, linked) from the parent checkpoint to this one. */
+  hist: number[];
 }
 
 export class State {
@@ -149,6 +162,8 @@ export class State {
   insn = 0;
   /** Insn index of the branch that produced this state (for the log), -1 at the start. */
   from = -1;
+  /** Non-sequential transitions since `parent` as (from, to, linked-scalar jump) triples. */
+  hist: number[] = [];
 
   clone(): State {
     const s = new State();
@@ -156,6 +171,7 @@ export class State {
     s.refs = this.refs.map((r) => ({ ...r }));
     s.lockMap = this.lockMap; s.lockOff = this.lockOff;
     s.parent = this.parent; s.insn = this.insn; s.from = this.from;
+    s.hist = this.hist.slice();
     return s;
   }
 

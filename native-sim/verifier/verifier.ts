@@ -163,6 +163,7 @@ export class Verifier {
     this.prune = new Uint8Array(n);
     this.cbCall = new Uint8Array(n);
     this.live = new Uint16Array(n);
+    this.stackViaPtr = new Uint8Array(n);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < n; i++) {
       this.code[i] = bytes[i * 8]!;
@@ -445,8 +446,10 @@ export class Verifier {
       }
       this.trail[this.trailPos++ & 63] = i;
       if (this.logLevel > 1) this.logParts.push(`${i}: ${insnText(this, i)}`);
+      this.linked = 0;
       const next = this.step(st, i, stack);
       if (next < 0) { this.pathDone(st); return; }
+      if (this.linked !== 0 || next !== (this.code[i] === 0x18 ? i + 2 : i + 1)) st.hist.push(i, next, this.linked);
       i = next;
     }
   }
@@ -465,6 +468,7 @@ export class Verifier {
     const c = st.clone();
     c.insn = target;
     c.from = from;
+    c.hist.push(from, target, this.linked);
     if (st.parent) st.parent.branches++;
     stack.push(c);
     return c;
@@ -482,7 +486,8 @@ export class Verifier {
       const ck = list[k]!;
       if (cb && ck.branches > 0) {
         // callback iteration: the helper bounds the iterations, so a covered state is done
-        if (this.statesEqual(ck.st, st, live, false)) { ck.hit++; return true; }
+        this.setCmp(null);
+        if (this.statesEqual(ck.st, st, live, false)) { ck.hit++; this.markAllChain(st.parent); return true; }
         // widen what changed since the previous iteration to unknown (sound: only loses precision)
         if (this.sameCallsites(ck.st, st)) this.widen(ck.st, st);
         continue;
@@ -493,9 +498,14 @@ export class Verifier {
         }
         // inside a loop: do not add states too often
         if (this.jmps - this.prevJmps < 20 && this.processed - this.prevInsns < 100) addNew = false;
-      } else if (this.statesEqual(ck.st, st, live, false)) {
-        ck.hit++;
-        return true;
+      } else {
+        this.setCmp(ck);
+        if (this.statesEqual(ck.st, st, live, false)) {
+          ck.hit++;
+          // the old state's exploration relied on its precise scalars: so does this path's
+          this.propagatePrecision(st, i, ck, live);
+          return true;
+        }
       }
       ck.miss++;
       if (ck.miss > ck.hit * 3 + 3) {
@@ -508,9 +518,13 @@ export class Verifier {
     if (!addNew) return false;
     this.prevJmps = this.jmps;
     this.prevInsns = this.processed;
-    const ck: Checkpoint = { st: st.clone(), branches: 1, parent: st.parent, insn: i, hit: 0, miss: 0 };
+    const all = this.globalMode || st.frames.length > 1;
+    const ck: Checkpoint = { st: st.clone(), branches: 1, parent: st.parent, insn: i, hit: 0, miss: 0,
+      preg: 0, pslot: new Uint8Array(MAX_STACK / 8), all, allUp: false, hist: st.hist };
     ck.st.parent = null;
+    ck.st.hist = [];
     st.parent = ck;
+    st.hist = [];
     list.push(ck);
     this.totalStates++;
     this.curStates++;
@@ -568,16 +582,28 @@ export class Verifier {
     for (let f = 0; f <= top; f++) {
       const fo = old.frames[f]!, fc = cur.frames[f]!;
       const mask = f === top ? live : 0x3c0; // callers: r6-r9 survive the call
+      const all = this.cmpAll || f > 0;
       for (let r = 0; r < 10; r++) {
         if (!(mask & (1 << r))) continue;
-        if (!this.regSafe(fo.regs[r]!, fc.regs[r]!, exact)) return false;
+        if (!this.regSafe(fo.regs[r]!, fc.regs[r]!, exact, all || (this.cmpPreg & (1 << r)) !== 0)) return false;
       }
-      if (!this.stackSafe(fo, fc, exact)) return false;
+      if (!this.stackSafe(fo, fc, exact, all)) return false;
     }
     return true;
   }
 
-  private regSafe(o: Reg, c: Reg, exact: boolean): boolean {
+  /** Precision of the checkpoint being compared against (null: every scalar precise). */
+  private cmpAll = true;
+  private cmpPreg = 0;
+  private cmpPslot: Uint8Array | null = null;
+  private tmpIds = 0;
+  private setCmp(ck: Checkpoint | null): void {
+    this.cmpAll = ck === null || ck.all;
+    this.cmpPreg = ck ? ck.preg : 0;
+    this.cmpPslot = ck ? ck.pslot : null;
+  }
+
+  private regSafe(o: Reg, c: Reg, exact: boolean, precise: boolean): boolean {
     if (o.type === T.NotInit) return !exact || c.type === T.NotInit;
     if (o.type !== c.type || o.nul !== c.nul) return false;
     if (exact) {
@@ -586,10 +612,16 @@ export class Verifier {
         o.u32min === c.u32min && o.u32max === c.u32max && o.range === c.range && o.map === c.map &&
         o.mem === c.mem && o.frame === c.frame && this.checkIds(o.id, c.id) && this.checkIds(o.ref, c.ref);
     }
+    if (o.type === T.Scalar) {
+      // an imprecise scalar: no check below it depended on its value
+      if (!precise) return true;
+      if (!this.rangeWithin(o, c)) return false;
+      // linked scalars (a bound check on one narrows the others) must be linked alike
+      if (o.id === 0) return true;
+      return this.checkIds(o.id, c.id === 0 ? -(++this.tmpIds) : c.id);
+    }
     if (!this.rangeWithin(o, c)) return false;
     switch (o.type) {
-      case T.Scalar:
-        return true;
       case T.Pkt: case T.PktMeta:
         if (o.off !== c.off) return false;
         if (o.range < 0 ? o.range !== c.range : c.range < o.range) return false;
@@ -611,27 +643,30 @@ export class Verifier {
       tnumIn(o.tv, o.tm, c.tv, c.tm);
   }
 
-  private stackSafe(o: Frame, c: Frame, exact: boolean): boolean {
+  private stackSafe(o: Frame, c: Frame, exact: boolean, all: boolean): boolean {
+    const pslot = this.cmpPslot;
     const from = (MAX_STACK - (o.used > c.used ? o.used : c.used)) & ~7;
     for (let base = from; base < MAX_STACK; base += 8) {
       const ro = o.spill[base >> 3] ?? null, rc = c.spill[base >> 3] ?? null;
       if (exact) {
         for (let b = base; b < base + 8; b++) if (o.slot[b] !== c.slot[b]) return false;
-        if (ro && rc) { if (!this.regSafe(ro, rc, true)) return false; }
+        if (ro && rc) { if (!this.regSafe(ro, rc, true, true)) return false; }
         else if (ro !== rc) return false;
         continue;
       }
       if (ro && o.slot[base] === Slot.Spill) {
-        const curPtr = rc !== null && c.slot[base] === Slot.Spill && rc.isPtr();
-        // an unknown spilled scalar covers any non-pointer contents
-        if (ro.type === T.Scalar && ro.isUnbounded() && !curPtr) continue;
-        if (rc && c.slot[base] === Slot.Spill) { if (!this.regSafe(ro, rc, false)) return false; continue; }
+        const precise = all || pslot === null || pslot[base >> 3] !== 0;
+        // an unknown (or imprecise) spilled scalar covers any initialised non-pointer contents
+        if (ro.type === T.Scalar && (!precise || ro.isUnbounded()) && this.scalarContents(c, base, rc)) continue;
+        if (rc && c.slot[base] === Slot.Spill) { if (!this.regSafe(ro, rc, false, precise)) return false; continue; }
         // eight zero bytes read back as the constant 0
         let zero = true;
         for (let b = base; b < base + 8; b++) if (c.slot[b] !== Slot.Zero) { zero = false; break; }
         if (zero && ro.type === T.Scalar && ro.umin === 0n && ro.smin <= 0n && ro.smax >= 0n && (ro.tv === 0n) && ro.u32min === 0 && ro.s32min <= 0 && ro.s32max >= 0) continue;
         return false;
       }
+      // zero bytes whose value no check depended on: any contents but a spilled pointer
+      if (!all && pslot !== null && pslot[base >> 3] === 0 && !(rc !== null && c.slot[base] === Slot.Spill && rc.isPtr())) continue;
       for (let b = base; b < base + 8; b++) {
         const os = o.slot[b]!, cs = c.slot[b]!;
         if (os === Slot.Invalid || os === Slot.Misc) continue;
@@ -641,6 +676,181 @@ export class Verifier {
       }
     }
     return true;
+  }
+
+  /** The 8 bytes at `base` of `c` read back as some scalar (initialised, no pointer). */
+  private scalarContents(c: Frame, base: number, rc: Reg | null): boolean {
+    for (let b = base; b < base + 8; b++) {
+      const t = c.slot[b]!;
+      if (t === Slot.Spill && (rc === null || c.slot[base] !== Slot.Spill || rc.type !== T.Scalar)) return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- precision (backtracking)
+
+  /** Sticky per-insn flag: a stack access not through r10 of the current frame happened here. */
+  private stackViaPtr: Uint8Array = new Uint8Array(0);
+  /** Set by checkJmp: the compared registers carry scalar ids (linked scalars were narrowed). */
+  private linked = 0;
+  private btR = 0;
+  private readonly btS = new Uint8Array(MAX_STACK / 8);
+  private btN = 0;
+  private btGiveUp = false;
+
+  private btAddSlots(lo: number, hi: number): void {
+    if (lo < -MAX_STACK) lo = -MAX_STACK;
+    if (hi > 0) hi = 0;
+    for (let s = (MAX_STACK + lo) >> 3; s <= (MAX_STACK + hi - 1) >> 3 && s < MAX_STACK / 8; s++) {
+      if (s >= 0 && this.btS[s] === 0) { this.btS[s] = 1; this.btN++; }
+    }
+  }
+  private btClear(): void {
+    this.btR = 0;
+    if (this.btN) { this.btS.fill(0); this.btN = 0; }
+    this.btGiveUp = false;
+  }
+
+  /** Every scalar of `ck` and its ancestors becomes precise. */
+  private markAllChain(ck: Checkpoint | null): void {
+    for (let p = ck; p && !p.allUp; p = p.parent) { p.all = true; p.allUp = true; }
+  }
+
+  /**
+   * A safety check at insn `i` of `st` depended on the exact value of the scalar registers in
+   * `regs` (bit mask, current frame): mark them, and everything they were computed from, precise
+   * in the checkpoints `st` descends from.
+   */
+  private markPrecise(st: State, i: number, regs: number): void {
+    const cur = st.cur.regs;
+    let m = 0;
+    for (let r = 0; r < 10; r++) if ((regs & (1 << r)) && cur[r]!.type === T.Scalar) m |= 1 << r;
+    if (m === 0) return;
+    this.btClear();
+    this.btR = m;
+    this.backtrackChain(st, i);
+  }
+
+  /** Helper arguments: scalar values (sizes, flags, indexes) and the stack memory passed in. */
+  private helperPrecision(st: State, i: number, args: readonly Arg[]): void {
+    if (this.globalMode || st.frames.length > 1) { this.markAllChain(st.parent); return; }
+    this.btClear();
+    const regs = st.cur.regs;
+    let keySize = MAX_STACK;
+    for (let a = 0; a < args.length && a < 5; a++) {
+      const x = regs[a + 1]!;
+      if (x.type === T.Scalar) this.btR |= 1 << (a + 1);
+      else if (args[a] === Arg.Map && x.type === T.MapPtr && x.map >= 0) keySize = this.maps[x.map]!.keySize;
+      else if (args[a] === Arg.Key && x.type === T.Stack) {
+        // a constant key on the stack decides whether an array lookup may return NULL
+        const lo = x.off + (x.isConst() ? Number(toS64(x.tv)) : Number(x.smin < -1024n ? -1024n : x.smin));
+        this.btAddSlots(lo, x.isConst() ? lo + keySize : 0);
+      }
+    }
+    if (this.btR !== 0 || this.btN !== 0) this.backtrackChain(st, i);
+  }
+
+  private propagatePrecision(st: State, i: number, ck: Checkpoint, live: number): void {
+    if (ck.all) { this.markAllChain(st.parent); return; }
+    this.btClear();
+    this.btR = ck.preg & live & 0x3ff;
+    for (let k = 0; k < ck.pslot.length; k++) if (ck.pslot[k]) { this.btS[k] = 1; this.btN++; }
+    if (this.btR !== 0 || this.btN !== 0) this.backtrackChain(st, i);
+  }
+
+  private backtrackChain(st: State, pos: number): void {
+    if (this.globalMode || st.frames.length > 1) { this.markAllChain(st.parent); return; }
+    let hist = st.hist;
+    let h = hist.length;
+    let ck = st.parent;
+    let start = ck ? ck.insn : 0;
+    for (;;) {
+      while (!(pos === start && h === 0)) {
+        let prev: number, flag = 0;
+        if (h >= 3 && hist[h - 2] === pos) {
+          prev = hist[h - 3]!; flag = hist[h - 1]!; h -= 3;
+        } else {
+          prev = pos >= 2 && this.code[pos - 2] === 0x18 && this.code[pos - 1] === 0 ? pos - 2 : pos - 1;
+        }
+        if (prev < 0) { this.markAllChain(ck); return; }
+        this.backtrackInsn(prev, flag);
+        if (this.btGiveUp) { this.markAllChain(ck); return; }
+        if (this.btR === 0 && this.btN === 0) return;
+        pos = prev;
+      }
+      if (!ck) return;
+      if (ck.st.frames.length > 1) { this.markAllChain(ck); return; }
+      // record the marks on the checkpoint; stop when it already had them all
+      let added = (this.btR & ~ck.preg) !== 0;
+      ck.preg |= this.btR;
+      if (this.btN) {
+        const ps = ck.pslot, bs = this.btS;
+        for (let k = 0; k < bs.length; k++) if (bs[k] && !ps[k]) { ps[k] = 1; added = true; }
+      }
+      if (!added && !ck.all) return;
+      if (ck.allUp) return;
+      hist = ck.hist;
+      h = hist.length;
+      pos = ck.insn;
+      ck = ck.parent;
+      start = ck ? ck.insn : 0;
+    }
+  }
+
+  /** Undo insn `p` on the backtracking masks (registers/slots needed after it → before it). */
+  private backtrackInsn(p: number, flag: number): void {
+    const c = this.code[p]!, cls = c & 7, op = c & 0xf0, d = this.dst[p]!, s = this.src[p]!;
+    const db = 1 << d, sb = 1 << s;
+    switch (cls) {
+      case Cls.ALU: case Cls.ALU64:
+        if (op === Op.END || op === Op.NEG) return;
+        if (op === Op.MOV) {
+          if (this.btR & db) { this.btR &= ~db; if (c & 8) this.btR |= sb; }
+        } else if ((c & 8) && (this.btR & db)) this.btR |= sb;
+        this.btR &= 0x3ff;
+        return;
+      case Cls.LDX: {
+        if (!(this.btR & db)) return;
+        this.btR &= ~db;
+        if (this.stackViaPtr[p]) { this.btGiveUp = true; return; }
+        if (s === 10) { const off = this.off[p]!; this.btAddSlots(off, off + sizeOf(c)); }
+        return;
+      }
+      case Cls.ST: case Cls.STX: {
+        if ((c & 0xe0) === 0xc0) { if (this.btR !== 0 || this.btN !== 0) this.btGiveUp = true; return; }
+        if (this.btN === 0) return;
+        if (this.stackViaPtr[p]) { this.btGiveUp = true; return; }
+        if (d !== 10) return;
+        const off = this.off[p]!, size = sizeOf(c);
+        const k = (MAX_STACK + off) >> 3;
+        const k2 = (MAX_STACK + off + size - 1) >> 3;
+        let hit = false;
+        for (let x = k; x <= k2; x++) if (x >= 0 && x < this.btS.length && this.btS[x]) hit = true;
+        if (!hit) return;
+        if (size === 8 && ((MAX_STACK + off) & 7) === 0) { this.btS[k] = 0; this.btN--; }
+        if (cls === Cls.STX) this.btR |= sb;
+        this.btR &= 0x3ff;
+        return;
+      }
+      case Cls.LD:
+        if (c === 0x18) { this.btR &= ~db; return; }
+        if (this.btR !== 0 || this.btN !== 0) this.btGiveUp = true;
+        return;
+      default: {
+        if (op === J.JA) return;
+        if (op === J.CALL) {
+          if (s !== 0 || this.cbCall[p]) { this.btGiveUp = true; return; }
+          this.btR &= ~0x3f;
+          return;
+        }
+        if (op === J.EXIT || op === J.JCOND) { this.btGiveUp = true; return; }
+        const x = (c & 8) !== 0;
+        if (flag && (this.btR !== 0 || this.btN !== 0)) this.btR |= db | (x ? sb : 0);
+        else if (x && (this.btR & (db | sb))) this.btR |= db | sb;
+        this.btR &= 0x3ff;
+        return;
+      }
+    }
   }
 
   // ---------------------------------------------------------------- helpers for errors
@@ -942,11 +1152,12 @@ export class Verifier {
       this.fail(i, `R${d} 32-bit pointer arithmetic prohibited`);
     }
     let ptr: Reg, off: Reg, ptrReg: number;
+    // the scalar operand's bounds decide the pointer's
+    if (isX || !dptr) this.markPrecise(st, i, 1 << (dptr ? s : d));
     if (dptr) { ptr = dr; off = sr; ptrReg = d; } else {
       if (op !== Op.ADD) this.fail(i, `R${d} tried to ${op === Op.SUB ? 'subtract pointer from scalar' : `${opName(op)} pointer`}`);
       ptr = sr; off = dr; ptrReg = s;
     }
-    void isX;
     if (op !== Op.ADD && op !== Op.SUB) {
       if (op === Op.AND || op === Op.OR || op === Op.XOR) this.fail(i, `R${d} bitwise operator ${opName(op)} on pointer prohibited`);
       this.fail(i, `R${d} pointer arithmetic with ${opName(op)} operator prohibited`);
@@ -1244,6 +1455,7 @@ export class Verifier {
 
   private stackAccess(st: State, i: number, regno: number, reg: Reg, off: number, size: number, write: boolean,
     valReg: number, signExt: boolean): void {
+    if (regno !== 10 || reg.frame !== st.frames.length - 1 || !reg.isConst()) this.stackViaPtr[i] = 1;
     const frame = st.frames[reg.frame]!;
     if (!reg.isConst()) {
       // variable offset
@@ -1370,6 +1582,9 @@ export class Verifier {
 
     // decide
     const taken = this.branchTaken(op, dr, sr, is32);
+    const cmpRegs = (1 << d) | (isX ? 1 << s : 0);
+    this.linked = (dr.type === T.Scalar && dr.id !== 0) || (isX && sr.type === T.Scalar && sr.id !== 0) ? 1 : 0;
+    if (taken >= 0) this.markPrecise(st, i, cmpRegs);
     if (taken === 1) {
       // the fall-through is dead: apply the (trivially true) refinement on the taken path
       return target;
@@ -1395,6 +1610,7 @@ export class Verifier {
     } else if (dr.type === T.Scalar && sr.type === T.Scalar) {
       const okT = this.refine(op, odr, osr, is32, true, other);
       const okF = this.refine(op, dr, sr, is32, false, st);
+      if (!okT || !okF) this.markPrecise(st, i, cmpRegs);
       if (!okT) { other.insn = -1; }
       if (!okF) dead = true;
     }
@@ -1583,6 +1799,7 @@ export class Verifier {
     if (st.frames.length > 1 && f.callback) {
       const r0 = this.readReg(st, i, 0);
       if (r0.type !== T.Scalar) this.fail(i, `At callback return the register R0 is not a known value (${typeName(r0)})`);
+      this.markPrecise(st, i, 1);
       if (r0.smin < 0n || r0.smax > 1n) this.fail(i, `At callback return the register R0 has ${r0.isConst() ? `value ${r0.smin}` : 'unknown scalar value'} should have been in [0, 1]`, 'a bpf_loop callback returns 0 (continue) or 1 (stop)');
       st.frames.pop();
       // back to the bpf_loop call: the callback may run again with the updated caller state
@@ -1612,6 +1829,7 @@ export class Verifier {
     }
     const rr = returnRange(this.type, this.attach);
     if (rr) {
+      this.markPrecise(st, i, 1);
       if (r0.type !== T.Scalar) this.fail(i, `At program exit the register R0 is not a known value (${typeName(r0)})`, `return a value in [${rr[0]}, ${rr[1]}]`);
       if (r0.smin < BigInt(rr[0]) || r0.smax > BigInt(rr[1])) {
         this.fail(i, `At program exit the register R0 has ${r0.isConst() ? `value ${r0.smin}` : 'unknown scalar value'} should have been in [${rr[0]}, ${rr[1]}]`, `${this.type} programs must return a value in [${rr[0]}, ${rr[1]}]`);
@@ -1660,6 +1878,7 @@ export class Verifier {
       this.fail(i, `program of this type cannot use helper bpf_${name}#${id}`, `bpf_${name} is not available to ${this.type} programs (or not modelled by the emulator)`);
     }
     const regs = st.cur.regs;
+    this.helperPrecision(st, i, proto.args);
     this.keyConstVal = -1;
     let mapIdx = -1;
     let memReg = -1;
@@ -2188,3 +2407,13 @@ function mapTypeNum(t: MapType): string {
 export { Fail };
 export type { SourceLocation, RefState };
 export { S64_MIN, S64_MAX, U32, S32_MIN, S32_MAX };
+
+/** Access size in bytes of a load/store opcode. */
+function sizeOf(code: number): number {
+  switch (code & 0x18) {
+    case 0x00: return 4;
+    case 0x08: return 2;
+    case 0x10: return 1;
+    default: return 8;
+  }
+}
