@@ -39,8 +39,18 @@ function options<T extends object>(op: string, map: string, o: T | undefined): P
   return o;
 }
 
-const U64_MAX = (1n << 64n) - 1n;
-const S64_MIN = -(1n << 63n);
+/** Typed-array element order = the little-endian byte order maps use on this host. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Reused packed buffers for BpfMap batch writes, with typed views for inline integer stores. */
+interface BatchScratch {
+  keys: Uint8Array;
+  kv: DataView;
+  k32: Uint32Array;
+  values: Uint8Array;
+  vv: DataView;
+  v64: BigUint64Array;
+}
 
 /** Whether `codec` decodes as a plain unsigned integer of `size` bytes (u32 → number, u64 → bigint). */
 function readsAs(codec: Codec, size: 4 | 8): boolean {
@@ -366,9 +376,12 @@ export class BpfMap<K = unknown, V = unknown> {
         const vb = r.values;
         const kv = new DataView(kb.buffer, kb.byteOffset, kb.byteLength);
         const vv = new DataView(vb.buffer, vb.byteOffset, vb.byteLength);
+        // typed-array reads where the batch buffers allow them (aligned, little-endian host)
+        const ka = kU32 && LITTLE_ENDIAN && (kb.byteOffset & 3) === 0 ? new Uint32Array(kb.buffer, kb.byteOffset, cnt) : undefined;
+        const va = vU64 && LITTLE_ENDIAN && (vb.byteOffset & 7) === 0 ? new BigUint64Array(vb.buffer, vb.byteOffset, cnt) : undefined;
         for (let i = 0; i < cnt; i++) {
-          const k = kU32 ? kv.getUint32(i * ks, true) : kc.read(kb, kv, i * ks);
-          const v = vU64 ? vv.getBigUint64(i * vs, true) : vU32 ? vv.getUint32(i * vs, true) : vc.read(vb, vv, i * vs);
+          const k = ka !== undefined ? ka[i]! : kU32 ? kv.getUint32(i * ks, true) : kc.read(kb, kv, i * ks);
+          const v = va !== undefined ? va[i]! : vU64 ? vv.getBigUint64(i * vs, true) : vU32 ? vv.getUint32(i * vs, true) : vc.read(vb, vv, i * vs);
           out.push([k as K, v as V]);
         }
       }
@@ -383,16 +396,19 @@ export class BpfMap<K = unknown, V = unknown> {
   }
 
   /** Packed key/value buffers for batch writes, reused across calls (grown on demand). */
-  private batchScratch: { keys: Uint8Array; kv: DataView; values: Uint8Array; vv: DataView } | undefined;
+  private batchScratch: BatchScratch | undefined;
 
-  private batchBuffers(n: number, withValues: boolean): { keys: Uint8Array; kv: DataView; values: Uint8Array; vv: DataView } {
+  private batchBuffers(n: number, withValues: boolean): BatchScratch {
     let b = this.batchScratch;
     const kBytes = n * this.keySize;
     const vBytes = withValues ? n * this.fullValueCodec.size : 0;
     if (b === undefined || b.keys.length < kBytes || b.values.length < vBytes) {
       const keys = new Uint8Array(Math.max(kBytes, b?.keys.length ?? 0));
       const values = new Uint8Array(Math.max(vBytes, b?.values.length ?? 0));
-      b = this.batchScratch = { keys, kv: new DataView(keys.buffer), values, vv: new DataView(values.buffer) };
+      b = this.batchScratch = {
+        keys, kv: new DataView(keys.buffer), k32: new Uint32Array(keys.buffer, 0, keys.length >> 2),
+        values, vv: new DataView(values.buffer), v64: new BigUint64Array(values.buffer, 0, values.length >> 3),
+      };
     }
     return b;
   }
@@ -419,12 +435,11 @@ export class BpfMap<K = unknown, V = unknown> {
         }
       } else if (typeof v === 'bigint' && ic.size === 8) {
         // the 64-bit codecs take -2^63 .. 2^64-1 and store it modulo 2^64
-        if (v >= 0n) {
-          if (v <= U64_MAX) {
-            view.setBigUint64(off, v, true);
-            return;
-          }
-        } else if (v >= S64_MIN) {
+        if (BigInt.asUintN(64, v) === v) {
+          view.setBigUint64(off, v, true);
+          return;
+        }
+        if (BigInt.asIntN(64, v) === v) {
           view.setBigInt64(off, v, true);
           return;
         }
@@ -466,9 +481,21 @@ export class BpfMap<K = unknown, V = unknown> {
     const b = this.batchBuffers(n, true);
     const kb = b.keys;
     const vb = b.values;
+    const kv = b.kv;
+    const vv = b.vv;
+    const ka = b.k32;
+    const va = b.v64;
+    // u32 keys and u64 bigint values (the common case) are stored inline through typed arrays
+    // (native little-endian order), everything else through encodeAt
+    const k32 = LITTLE_ENDIAN && ks === 4 && kc.int !== undefined && kc.int.size === 4 ? kc.int : undefined;
+    const v64 = LITTLE_ENDIAN && vs === 8 && vc.int !== undefined && vc.int.size === 8;
     for (let i = 0; i < n; i++) {
-      this.encodeAt(kc, keys[i], kb, b.kv, i * ks, 'updateBatch', 'key', i);
-      this.encodeAt(vc, values[i], vb, b.vv, i * vs, 'updateBatch', 'value', i);
+      const k = keys[i];
+      if (k32 !== undefined && typeof k === 'number' && Number.isInteger(k) && k >= k32.lo && k <= k32.hi) ka[i] = k >>> 0;
+      else this.encodeAt(kc, k, kb, kv, i * ks, 'updateBatch', 'key', i);
+      const v = values[i];
+      if (v64 && typeof v === 'bigint' && BigInt.asUintN(64, v) === v) va[i] = v;
+      else this.encodeAt(vc, v, vb, vv, i * vs, 'updateBatch', 'value', i);
     }
     return this.handle.updateBatch(kb, vb, n, f);
   }
@@ -483,7 +510,14 @@ export class BpfMap<K = unknown, V = unknown> {
     const ks = this.keySize;
     const b = this.batchBuffers(n, false);
     const kb = b.keys;
-    for (let i = 0; i < n; i++) this.encodeAt(kc, keys[i], kb, b.kv, i * ks, 'deleteBatch', 'key', i);
+    const kv = b.kv;
+    const ka = b.k32;
+    const k32 = LITTLE_ENDIAN && ks === 4 && kc.int !== undefined && kc.int.size === 4 ? kc.int : undefined;
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      if (k32 !== undefined && typeof k === 'number' && Number.isInteger(k) && k >= k32.lo && k <= k32.hi) ka[i] = k >>> 0;
+      else this.encodeAt(kc, k, kb, kv, i * ks, 'deleteBatch', 'key', i);
+    }
     return this.handle.deleteBatch(kb, n);
   }
 
