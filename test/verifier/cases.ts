@@ -486,6 +486,30 @@ function unsafe(group: string, name: string, kind: Kind, rule: string, src: { c?
   unsafe(g, 'sk_release_null', 'tc', 'type=sock_or_null expected=', { asm: 'r2 = 0; *(u64 *)(r10 - 16) = r2; *(u64 *)(r10 - 8) = r2; r2 = r10; r2 += -16; r3 = 12; r4 = -1; r5 = 0; call 84; r1 = r0; call 86; r0 = 0; exit;' });
 }
 
+// ------------------------------------------------------------------ pruning and precision (asm)
+// Two paths meet at a prune point with different scalars; only one of them is unsafe, and only a
+// check after the join shows it: the joined states may be merged only if the values that check
+// depends on (through a spill, a linked register, a decided branch, the return value) are equal.
+{
+  const g = 'prec';
+  const pad = 'r3 = 0; r3 += 1; r3 += 1; r3 += 1; r3 += 1; r3 += 1; r3 += 1; r3 += 1;';
+  // enough insns and jumps before the join that both verifiers keep a state there
+  const pad2 = 'r4 = 0; if r4 != 0 goto lx_%=; r4 += 1; if r4 != 1 goto lx_%=; r4 += 1; r4 += 1; r4 += 1; r4 += 1; r4 += 1; r4 += 1; r4 += 1; r4 += 1;';
+  const lookup = `${pad} r6 = *(u32 *)(r1 + 12); r6 &= 255; r8 = *(u32 *)(r1 + 16); r2 = 0; *(u32 *)(r10 - 4) = r2; r2 = r10; r2 += -4; r1 = %[arr] ll; call 1; if r0 == 0 goto lx_%=; r7 = r0;`;
+  const spill = (far: number): string => `${lookup} if r8 > 3 goto la_%=; r2 = 8; *(u64 *)(r10 - 16) = r2; ${pad2} goto lj_%=; la_%=: r2 = ${far}; *(u64 *)(r10 - 16) = r2; lj_%=: r4 = 0; r4 += 1; r3 = *(u64 *)(r10 - 16); r7 += r3; r0 = *(u64 *)(r7 + 0); lx_%=: r0 = 2; exit;`;
+  safe(g, 'prec_spill_join_ok', 'xdp', { asm: spill(16) });
+  unsafe(g, 'prec_spill_join_far', 'xdp', 'invalid access to map value', { asm: spill(80) });
+  const linked = (unlink: string): string => `${lookup} if r8 > 3 goto la_%=; r2 = r6; ${pad2} goto lj_%=; la_%=: r2 = r6; ${unlink} lj_%=: r4 = 0; r4 += 1; if r6 > 7 goto lx_%=; r7 += r2; r0 = *(u64 *)(r7 + 0); lx_%=: r0 = 2; exit;`;
+  safe(g, 'prec_linked_ok', 'xdp', { asm: linked('r4 = 0;') });
+  unsafe(g, 'prec_linked_broken', 'xdp', 'invalid access to map value', { asm: linked('r2 &= -1;') });
+  const branch = (off: number): string => `${lookup} if r8 > 3 goto la_%=; r2 = 0; ${pad2} goto lj_%=; la_%=: r2 = 1; lj_%=: r4 = 0; r4 += 1; if r2 == 0 goto lx_%=; r0 = *(u64 *)(r7 + ${off}); lx_%=: r0 = 2; exit;`;
+  safe(g, 'prec_branch_const_ok', 'xdp', { asm: branch(56) });
+  unsafe(g, 'prec_branch_const_oob', 'xdp', 'invalid access to map value', { asm: branch(64) });
+  const ret = (v: number): string => `${pad} r8 = *(u32 *)(r1 + 0); r6 = 1; if r8 > 3 goto la_%=; ${pad2} goto lj_%=; la_%=: r6 = ${v}; lj_%=: r4 = 0; r4 += 1; r0 = r6; exit; lx_%=: r0 = 0; exit;`;
+  safe(g, 'prec_ret_ok', 'cgskb', { asm: ret(0) });
+  unsafe(g, 'prec_ret_bad', 'cgskb', 'should have been in', { asm: ret(5) });
+}
+
 // ------------------------------------------------------------------ loops (C)
 {
   const g = 'loops';
