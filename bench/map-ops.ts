@@ -19,11 +19,12 @@
  *  - the same batches through the public `BpfMap` (`updateBatch(number[], bigint[])`,
  *    `lookupBatch({ batchSize: 10000 })` → `[number, bigint][]`, `deleteBatch(number[])`): encode
  *    and decode of every entry included, against the same C syscalls.
- * Batch samples are bursts of 3 calls (a burst reports its median call, on both sides).
+ * Batch samples are bursts of 5 calls (a burst reports its median call, on both sides).
  *
  * Reported: value/baseline = medians of all TS/C samples of all rounds; ratio = median of the
  * per-pair ratios TS/C (each pair measured back to back, so slow load drift cancels); the note
- * also gives the ratio of the medians and the load average. Targets: ≤ 1.15 single ops,
+ * also gives the interquartile range of the paired ratios, the ratio of the medians and the load
+ * average (start → end, max). Targets: ≤ 1.15 single ops,
  * ≤ 1.05 batch ops. Needs root on Linux. BPFKIT_BENCH_ROUNDS sets the rounds (default 5).
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -45,9 +46,9 @@ const CHUNK = 1000;
 const CHUNKS = 100;
 const BATCH = 10_000;
 /** Batch bursts per round and kind. */
-const BATCH_CALLS = 20;
-/** Batch calls per burst; a burst reports its median (both sides). */
-const BATCH_BURST = 3;
+const BATCH_CALLS = 24;
+/** Batch calls per burst; a burst reports its median (both sides), which drops calls hit by preemption. */
+const BATCH_BURST = 5;
 
 const BPF_SRC = `#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -66,6 +67,12 @@ function median(a: readonly number[]): number {
   const s = a.slice().sort((x, y) => x - y);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The q-quantile (0..1) of `a`, nearest rank. */
+function quantile(a: readonly number[], q: number): number {
+  const s = a.slice().sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))]!;
 }
 
 function multiarchInclude(): string {
@@ -314,7 +321,8 @@ export async function bench(): Promise<BenchReport[]> {
   return rows.map(([k, name, target]) => {
     const value = median(tss[k]);
     const baseline = median(cs[k]);
-    const ratio = median(tss[k].map((t, i) => t / cs[k][i]!));
+    const ratios = tss[k].map((t, i) => t / cs[k][i]!);
+    const ratio = median(ratios);
     return {
       name,
       unit: k === 'update' || k === 'lookup' ? 'ns/op' : 'ns/entry',
@@ -325,7 +333,7 @@ export async function bench(): Promise<BenchReport[]> {
       target,
       ok: ratio <= target,
       samples: tss[k].length,
-      note: `median of paired ratios; ratio of medians ${(value / baseline).toFixed(3)}; interleaved with C on the same map; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} (max ${loadMax.toFixed(1)})`,
+      note: `median of paired ratios (IQR ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}); ratio of medians ${(value / baseline).toFixed(3)}; interleaved with C on the same map; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} (max ${loadMax.toFixed(1)})`,
     };
   });
 }
