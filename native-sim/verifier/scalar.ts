@@ -15,6 +15,7 @@ export const U32 = 0xffffffff;
 export const S32_MAX = 0x7fffffff;
 export const S32_MIN = -0x80000000;
 const U32N = 0xffffffffn;
+const SIGN64 = 1n << 63n;
 
 export function toS64(v: bigint): bigint {
   return BigInt.asIntN(64, v);
@@ -100,7 +101,7 @@ export class Scalar {
   private updateFromTnum(): void {
     const v = this.tv, m = this.tm;
     // 64-bit
-    const sminT = toS64(v | (m & (1n << 63n)));
+    const sminT = toS64(v | (m & SIGN64));
     const smaxT = toS64(v | (m & S64_MAX));
     if (sminT > this.smin) this.smin = sminT;
     if (smaxT < this.smax) this.smax = smaxT;
@@ -134,21 +135,24 @@ export class Scalar {
   }
 
   private deduce64(): void {
-    if (toS64(this.umin) <= toS64(this.umax)) {
-      const a = toS64(this.umin), b = toS64(this.umax);
-      if (a > this.smin) this.smin = a;
-      if (b < this.smax) this.smax = b;
+    // (sign conversions only where the sign bit is set: no bigint allocation in the common case)
+    const umin = this.umin, umax = this.umax;
+    const sa = umin <= S64_MAX ? umin : toS64(umin), sb = umax <= S64_MAX ? umax : toS64(umax);
+    if (sa <= sb) {
+      if (sa > this.smin) this.smin = sa;
+      if (sb < this.smax) this.smax = sb;
     }
-    if (toU64(this.smin) <= toU64(this.smax)) {
-      const a = toU64(this.smin), b = toU64(this.smax);
-      if (a > this.umin) this.umin = a;
-      if (b < this.umax) this.umax = b;
+    const smin = this.smin, smax = this.smax;
+    const ua = smin >= 0n ? smin : toU64(smin), ub = smax >= 0n ? smax : toU64(smax);
+    if (ua <= ub) {
+      if (ua > this.umin) this.umin = ua;
+      if (ub < this.umax) this.umax = ub;
     }
   }
 
   private deduceMixed(): void {
     // 64 → 32: when the upper 32 bits of the unsigned range are fixed, the low halves bound u32.
-    if (this.umin >> 32n === this.umax >> 32n) {
+    if ((this.umin ^ this.umax) <= U32N) {
       const lo = Number(this.umin & U32N), hi = Number(this.umax & U32N);
       if (lo > this.u32min) this.u32min = lo;
       if (hi < this.u32max) this.u32max = hi;
@@ -199,6 +203,16 @@ export function bitLength(x: bigint): number {
   return 64 - Math.clz32(Number(x >> 32n));
 }
 export function tnumRange(min: bigint, max: bigint): { v: bigint; m: bigint } {
+  if (min === 0n && max === U64) { rangeOut.v = 0n; rangeOut.m = U64; return rangeOut; }
+  if (max <= U32N && min <= U32N) {
+    // both ends fit in 32 bits: number arithmetic
+    const a = Number(min), b = Number(max);
+    const x = (a ^ b) >>> 0;
+    const bits = x === 0 ? 0 : 32 - Math.clz32(x);
+    const d = bits >= 32 ? 0xffffffff : ((1 << bits) >>> 0) - 1;
+    rangeOut.v = BigInt((a & ~d) >>> 0); rangeOut.m = BigInt(d >>> 0);
+    return rangeOut;
+  }
   const chi = min ^ max;
   const bits = bitLength(chi);
   if (bits > 63) { rangeOut.v = 0n; rangeOut.m = U64; return rangeOut; }
