@@ -174,7 +174,7 @@ function dagLayout(A: Analysis): DagLayout | undefined {
 }
 
 /** Straight-line programs with more instructions than this are cut into chunks of about this size. */
-const CHUNK_INSNS = 300;
+const CHUNK_INSNS = 200;
 
 /** How a large straight-line program is cut into functions. */
 interface ChunkPlan {

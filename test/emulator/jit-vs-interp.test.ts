@@ -179,21 +179,22 @@ function genProgram(seed: number): Uint8Array {
  * jumps go backward in slot order while the control-flow graph stays acyclic (clang does this
  * with shared tails). The JIT must re-order them into straight-line code.
  */
-function genShuffled(seed: number): Uint8Array {
+function genShuffled(seed: number, blocksMin = 3, blocksMax = 12, insnsMax = 4): Uint8Array {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-  const K = int(3, 12);
+  const K = int(blocksMin, blocksMax);
   const ops = [A.add64, A.sub64, A.xor64, A.mul64, A.or64, A.and64, A.add32, A.xor32, A.lsh64, A.rsh64, A.mov32];
   const jmps = [A.jeq, A.jgt, A.jsgt, A.jset, A.jne, A.jlt, A.jeq32, A.jgt32, A.jslt32];
   const blocks: A.AsmItem[][] = [];
   for (let i = 0; i < K; i++) {
     const items: A.AsmItem[] = [A.label(`B${i}`)];
-    for (let j = int(1, 4); j > 0; j--) {
+    for (let j = int(1, insnsMax); j > 0; j--) {
       const c = r();
       const dst = R[pick([0, 3, 4, 5])]!;
       if (c < 0.6) items.push(pick(ops)(dst, r() < 0.5 ? R[pick([0, 1, 2, 3, 4, 5])]! : pick(INTERESTING)));
-      else if (c < 0.8) items.push(A.ldxb(dst, A.R1, int(-1, MEM_SIZE)));
+      else if (c < 0.7) items.push(A.ldxb(dst, A.R1, int(-1, MEM_SIZE)));
+      else if (c < 0.8) items.push(A.ldxdw(dst, A.R10, -8 * int(1, 4)));
       else if (c < 0.9) items.push(A.stxdw(A.R10, -8 * int(1, 4), R[pick([0, 3, 4])]!));
       else items.push(A.mov64(A.R2, dst), A.call(7));
     }
@@ -309,6 +310,21 @@ describe('JIT vs interpreter on seeded random programs', () => {
     expect(diffs).toEqual([]);
     expect(backward).toBeGreaterThan(3000);
     expect(straight).toBe(3000);
+  }, 300_000);
+
+  it('300 large loop-free programs (cut into chunk functions by the JIT): same results', () => {
+    const diffs: string[] = [];
+    let chunked = 0;
+    for (let seed = 1; seed <= 300 && diffs.length < 5; seed++) {
+      const insns = genShuffled(seed * 7919, 150, 300, 8);
+      if (ENGINES.jit.compile({ name: 'large', insns }, { helpers: HELPERS }).source!.includes('function seg1(')) chunked++;
+      const memInit = new Uint8Array(MEM_SIZE).map((_, i) => (i * 53 + seed) & 255);
+      const a = runOn('interpreter', insns, memInit);
+      const b = runOn('jit', insns, memInit);
+      if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`seed ${seed}: ${JSON.stringify(a).slice(0, 300)} vs ${JSON.stringify(b).slice(0, 300)}`);
+    }
+    expect(diffs).toEqual([]);
+    expect(chunked).toBeGreaterThan(200); // the rest exceed the straight-line label cap and take another shape
   }, 300_000);
 
   it('large programs compile and agree (20k branches; 100 deeply nested forward jumps)', () => {
