@@ -90,11 +90,17 @@ export class Scalar {
       return;
     }
     for (let pass = 0; pass < 2; pass++) {
+      const tv = this.tv, tm = this.tm, smin = this.smin, smax = this.smax, umin = this.umin, umax = this.umax;
+      const s32min = this.s32min, s32max = this.s32max, u32min = this.u32min, u32max = this.u32max;
       this.updateFromTnum();
       this.deduce32();
       this.deduce64();
       this.deduceMixed();
       this.tnumFromBounds();
+      // a pass that changed nothing is a fixed point: the second would change nothing either
+      if (tv === this.tv && tm === this.tm && smin === this.smin && smax === this.smax && umin === this.umin &&
+        umax === this.umax && s32min === this.s32min && s32max === this.s32max && u32min === this.u32min &&
+        u32max === this.u32max) break;
     }
   }
 
