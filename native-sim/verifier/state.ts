@@ -90,8 +90,12 @@ export const MAX_STACK = 512;
 
 export class Frame {
   readonly regs: Reg[] = [];
-  /** One byte type per stack byte; index = 512 + fp offset. */
-  readonly slot = new Uint8Array(MAX_STACK);
+  /**
+   * One byte type per stack byte; index = 512 + fp offset. Shared copy-on-write between clones:
+   * write only through `ownSlot()`.
+   */
+  slot = new Uint8Array(MAX_STACK);
+  private shared = false;
   /** Spilled register per 8-byte slot (index = (512 + fp offset) >> 3). */
   readonly spill: (Reg | null)[] = new Array<Reg | null>(MAX_STACK / 8).fill(null);
   /** Insn to return to (caller's call insn index + 1), -1 for the main frame. */
@@ -109,10 +113,17 @@ export class Frame {
     for (let i = 0; i < 11; i++) this.regs.push(new Reg());
   }
 
+  /** The stack byte types, for writing (copied first if shared with a clone). */
+  ownSlot(): Uint8Array {
+    if (this.shared) { this.slot = this.slot.slice(); this.shared = false; }
+    return this.slot;
+  }
+
   clone(): Frame {
     const f = new Frame();
     for (let i = 0; i < 11; i++) f.regs[i]!.copy(this.regs[i]!);
-    f.slot.set(this.slot);
+    f.slot = this.slot;
+    f.shared = this.shared = true;
     for (let i = 0; i < this.spill.length; i++) {
       const s = this.spill[i];
       if (s) f.spill[i] = s.clone();

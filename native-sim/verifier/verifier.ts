@@ -544,7 +544,7 @@ export class Verifier {
       }
       for (let b = 0; b < MAX_STACK; b++) {
         const x = fo.slot[b]!, y = fc.slot[b]!;
-        if (x !== y && y === Slot.Zero) fc.slot[b] = Slot.Misc;
+        if (x !== y && y === Slot.Zero) fc.ownSlot()[b] = Slot.Misc;
       }
     }
   }
@@ -1467,7 +1467,7 @@ export class Verifier {
       for (let b = lo; b < hi; b++) {
         const idx = MAX_STACK + b;
         if (write) {
-          frame.slot[idx] = Slot.Misc;
+          frame.ownSlot()[idx] = Slot.Misc;
           frame.spill[idx >> 3] = null;
         }
       }
@@ -1489,7 +1489,7 @@ export class Verifier {
         if (size !== 8) this.fail(i, 'invalid size of register spill', 'pointers can only be spilled as whole 8-byte values');
       }
       if (v && size === 8 && (v.isPtr() || v.type === T.Scalar)) {
-        for (let b = 0; b < 8; b++) frame.slot[idx + b] = Slot.Spill;
+        for (let b = 0; b < 8; b++) frame.ownSlot()[idx + b] = Slot.Spill;
         const sp = frame.spill[slotIdx] ?? new Reg();
         sp.copy(v);
         frame.spill[slotIdx] = sp;
@@ -1498,7 +1498,7 @@ export class Verifier {
       const zero = v ? v.type === T.Scalar && v.isZero() : this.imm[i] === 0;
       if (!v && size === 8) {
         // BPF_ST of a constant: a spilled known scalar
-        for (let b = 0; b < 8; b++) frame.slot[idx + b] = Slot.Spill;
+        for (let b = 0; b < 8; b++) frame.ownSlot()[idx + b] = Slot.Spill;
         const sp = frame.spill[slotIdx] ?? new Reg();
         sp.known(BigInt(this.imm[i]!));
         frame.spill[slotIdx] = sp;
@@ -1507,10 +1507,10 @@ export class Verifier {
       // partial write scrubs a spilled register in the slot
       if (frame.spill[slotIdx]) {
         const base = slotIdx << 3;
-        for (let b = 0; b < 8; b++) if (frame.slot[base + b] === Slot.Spill) frame.slot[base + b] = Slot.Misc;
+        for (let b = 0; b < 8; b++) if (frame.slot[base + b] === Slot.Spill) frame.ownSlot()[base + b] = Slot.Misc;
         frame.spill[slotIdx] = null;
       }
-      for (let b = 0; b < size; b++) frame.slot[idx + b] = zero ? Slot.Zero : Slot.Misc;
+      for (let b = 0; b < size; b++) frame.ownSlot()[idx + b] = zero ? Slot.Zero : Slot.Misc;
       return;
     }
     // read
@@ -1537,7 +1537,7 @@ export class Verifier {
     for (let s = (MAX_STACK + lo) >> 3; s <= (MAX_STACK + hi - 1) >> 3; s++) {
       if (frame.spill[s]) {
         frame.spill[s] = null;
-        for (let b = 0; b < 8; b++) if (frame.slot[s * 8 + b] === Slot.Spill) frame.slot[s * 8 + b] = Slot.Misc;
+        for (let b = 0; b < 8; b++) if (frame.slot[s * 8 + b] === Slot.Spill) frame.ownSlot()[s * 8 + b] = Slot.Misc;
       }
     }
   }
@@ -2109,7 +2109,7 @@ export class Verifier {
         }
         this.noteDepth(st, r.frame, lo);
         if (out) {
-          for (let b = lo; b < hi; b++) frame.slot[MAX_STACK + b] = Slot.Misc;
+          for (let b = lo; b < hi; b++) frame.ownSlot()[MAX_STACK + b] = Slot.Misc;
           this.fixSpills(frame, lo, hi);
           return;
         }
