@@ -41,7 +41,7 @@ export type { BenchReport };
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 5);
+const ROUNDS = Math.max(1, Number(process.env.BPFKIT_BENCH_ROUNDS ?? 5) || 5);
 const CHUNK = 1000;
 const CHUNKS = 100;
 const BATCH = 10_000;
