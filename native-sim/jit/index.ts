@@ -785,7 +785,10 @@ function emitFunction(
               // bpf_map_lookup_elem(&map, &key-on-stack): the helper's own fast path, called directly
               const m = b.param(`MAP${direct.map.info.id}`, direct.map);
               b.line(`if (SOK) { R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, vm.env.sim === undefined ? 0 : vm.env.sim.cpu); ` +
-                `if (R === null) { r0l = 0; r0h = 0; } else { r0l = ${m}.refOffset | 0; r0h = ${TAG} | R.id; } ${invalidate} } else {`);
+                `if (R === null) { r0l = 0; r0h = 0; } else { r0l = ${m}.refOffset | 0; r0h = ${TAG} | R.id; ` +
+                // lookups only add regions (never move or release one): the cache stays valid,
+                // and the value's region is the one the next accesses use
+                `cH = r0h; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } } else {`);
             }
             const st: string[] = [];
             for (let i = 1; i <= 5; i++) st.push(`RG[${2 * i + LO}] = ${lo(i)}`, `RG[${2 * i + HI}] = ${hi(i)}`);
