@@ -94,7 +94,7 @@ export class Frame {
    * One byte type per stack byte; index = 512 + fp offset. Shared copy-on-write between clones:
    * write only through `ownSlot()`.
    */
-  slot = new Uint8Array(MAX_STACK);
+  slot: Uint8Array;
   private shared = false;
   /** Spilled register per 8-byte slot (index = (512 + fp offset) >> 3). */
   readonly spill: (Reg | null)[] = new Array<Reg | null>(MAX_STACK / 8).fill(null);
@@ -109,7 +109,10 @@ export class Frame {
   /** Bytes of stack touched so far (slots below 512 - used are all Invalid). */
   used = 0;
 
-  constructor() {
+  /** A fresh frame, or (from `clone`) one sharing `slot` whose registers the caller fills in. */
+  constructor(slot?: Uint8Array) {
+    if (slot) { this.slot = slot; return; }
+    this.slot = new Uint8Array(MAX_STACK);
     for (let i = 0; i < 11; i++) this.regs.push(new Reg());
   }
 
@@ -120,9 +123,8 @@ export class Frame {
   }
 
   clone(): Frame {
-    const f = new Frame();
-    for (let i = 0; i < 11; i++) f.regs[i]!.copy(this.regs[i]!);
-    f.slot = this.slot;
+    const f = new Frame(this.slot);
+    for (let i = 0; i < 11; i++) f.regs.push(this.regs[i]!.clone());
     f.shared = this.shared = true;
     for (let i = 0; i < this.spill.length; i++) {
       const s = this.spill[i];
