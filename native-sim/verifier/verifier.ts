@@ -1043,15 +1043,15 @@ export class Verifier {
     const t = useZ ? zu : xu;
     dr.setUnknown();
     dr.tv = t.tv & U32N; dr.tm = t.tm & U32N;
-    if (useZ && zu.umin >> 32n === zu.umax >> 32n) { dr.u32min = Number(zu.umin & U32N); dr.u32max = Number(zu.umax & U32N); if (dr.u32min > dr.u32max) { dr.u32min = 0; dr.u32max = U32; } }
-    if (useX && xu.smin >= BigInt(S32_MIN) && xu.smax <= BigInt(S32_MAX)) { dr.s32min = Number(xu.smin); dr.s32max = Number(xu.smax); }
+    if (useZ && (zu.umin ^ zu.umax) <= U32N) { dr.u32min = Number(zu.umin & U32N); dr.u32max = Number(zu.umax & U32N); if (dr.u32min > dr.u32max) { dr.u32min = 0; dr.u32max = U32; } }
+    if (useX && xu.smin >= S32_MIN_N && xu.smax <= S32_MAX_N) { dr.s32min = Number(xu.smin); dr.s32max = Number(xu.smax); }
     dr.umin = 0n; dr.umax = U32N; dr.smin = 0n; dr.smax = U32N;
     dr.zext32();
   }
 
   /** 64-bit scalar op on the 64-bit fields; 32-bit fields are recomputed by sync. */
   private alu64(op: number, d: Scalar, s: Scalar, signed: boolean, width = 64, doSync = true, boundsOnly = false): void {
-    const bw = BigInt(width);
+    const bw = width === 64 ? 64n : 32n;
     const keep = width === 64 ? U64 : U32N;
     switch (op) {
       case Op.ADD: {
@@ -2407,6 +2407,9 @@ function mapTypeNum(t: MapType): string {
 export { Fail };
 export type { SourceLocation, RefState };
 export { S64_MIN, S64_MAX, U32, S32_MIN, S32_MAX };
+
+const S32_MIN_N = BigInt(S32_MIN);
+const S32_MAX_N = BigInt(S32_MAX);
 
 /** Access size in bytes of a load/store opcode. */
 function sizeOf(code: number): number {
