@@ -22,9 +22,11 @@
  * Batch samples are bursts of 5 calls (a burst reports its median call, on both sides).
  *
  * Reported: value/baseline = medians of all TS/C samples of all rounds; ratio = median of the
- * per-pair ratios TS/C (each pair measured back to back, so slow load drift cancels); the note
- * also gives the interquartile range of the paired ratios, the ratio of the medians and the load
- * average (start → end, max). Targets: ≤ 1.15 single ops,
+ * per-pair ratios TS/C (each pair measured back to back, so slow load drift cancels), all wall
+ * time. The note also gives the interquartile range of the paired ratios, the ratio of the
+ * medians, the same comparison in CPU time of each process (TS: process.cpuUsage of the whole
+ * Node process; C: CLOCK_PROCESS_CPUTIME_ID; CPU time leaves out time spent preempted, so it
+ * stays stable on a loaded machine) and the load average (start → end, max). Targets: ≤ 1.15 single ops,
  * ≤ 1.05 batch ops. Needs root on Linux. BPFKIT_BENCH_ROUNDS sets the rounds (default 5).
  */
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -60,6 +62,15 @@ struct {
 } bench_map SEC(".maps");
 char LICENSE[] SEC("license") = "GPL";
 `;
+
+/** [wall ns, CPU ns] of one measurement (per op or per entry). */
+type Sample = [number, number];
+
+/** CPU time of this process in ns (user + system; leaves out time spent preempted). */
+function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
 
 type Kind = 'update' | 'lookup' | 'updateBatch' | 'lookupBatch' | 'lookupBatchView' | 'deleteBatch' | 'pubUpdateBatch' | 'pubLookupBatch' | 'pubDeleteBatch';
 
@@ -110,11 +121,12 @@ class CBaseline {
     });
   }
 
-  async num(line: string): Promise<number> {
+  /** A measurement reply: [wall ns, CPU ns] per op/entry. */
+  async num(line: string): Promise<Sample> {
     const r = await this.cmd(line);
-    const n = Number(r);
-    if (!Number.isFinite(n)) throw new Error(`bench/c/map_ops: ${line}: ${r}`);
-    return n;
+    const [w, c] = r.split(' ').map(Number);
+    if (!Number.isFinite(w) || !Number.isFinite(c)) throw new Error(`bench/c/map_ops: ${line}: ${r}`);
+    return [w!, c!];
   }
 
   close(): void {
@@ -158,51 +170,61 @@ class TsSide {
     return this.pm.id;
   }
 
-  upd(start: number, n: number): number {
+  upd(start: number, n: number): Sample {
     const m = this.m;
+    const c0 = cpuNs();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       this.kv.setUint32(0, (start + i) % 10_000, true);
       this.vv.setUint32(0, start + i, true);
       m.update(this.key, this.value, 0);
     }
-    return Number(process.hrtime.bigint() - t0) / n;
+    const t1 = process.hrtime.bigint();
+    const c1 = cpuNs();
+    return [Number(t1 - t0) / n, (c1 - c0) / n];
   }
 
-  lkp(start: number, n: number): number {
+  lkp(start: number, n: number): Sample {
     const m = this.m;
     let sum = 0;
+    const c0 = cpuNs();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       this.kv.setUint32(0, (start + i) % 10_000, true);
       sum += m.lookup(this.key)![0]!;
     }
-    const t = Number(process.hrtime.bigint() - t0) / n;
+    const t1 = process.hrtime.bigint();
+    const c1 = cpuNs();
     this.sum += sum;
-    return t;
+    return [Number(t1 - t0) / n, (c1 - c0) / n];
   }
 
   /** Median over `k` calls of `f`, each timed alone; `f` returns the entries it handled. */
-  private burst(k: number, f: () => number, before?: () => void): number {
+  private burst(k: number, f: () => number, before?: () => void): Sample {
     const t: number[] = [];
+    const u: number[] = [];
     for (let i = 0; i < k; i++) {
       before?.();
+      const c0 = cpuNs();
       const t0 = process.hrtime.bigint();
       const got = f();
-      t.push(Number(process.hrtime.bigint() - t0) / Math.max(got, 1));
+      const t1 = process.hrtime.bigint();
+      const c1 = cpuNs();
+      t.push(Number(t1 - t0) / Math.max(got, 1));
+      u.push((c1 - c0) / Math.max(got, 1));
     }
-    return median(t);
+    return [median(t), median(u)];
   }
 
   private refill = (): void => {
     this.m.updateBatch(this.keys, this.vals, BATCH, 0);
   };
 
-  bupd(k: number): number {
+  bupd(k: number): Sample {
     return this.burst(k, () => this.m.updateBatch(this.keys, this.vals, BATCH, 0));
   }
 
-  blkp(k: number): number {
+  blkp(k: number): Sample {
     return this.burst(k, () => {
       const r = this.m.lookupBatch(undefined, BATCH);
       this.sum += r.values[0] ?? 0;
@@ -210,7 +232,7 @@ class TsSide {
     });
   }
 
-  blkpv(k: number): number {
+  blkpv(k: number): Sample {
     return this.burst(k, () => {
       const r = this.m.lookupBatchView(undefined, BATCH);
       this.sum += r.values[0] ?? 0;
@@ -218,15 +240,15 @@ class TsSide {
     });
   }
 
-  bdel(k: number): number {
+  bdel(k: number): Sample {
     return this.burst(k, () => this.m.deleteBatch(this.keys, BATCH), this.refill);
   }
 
-  pupd(k: number): number {
+  pupd(k: number): Sample {
     return this.burst(k, () => this.pm.updateBatch(this.pkeys, this.pvals));
   }
 
-  plkp(k: number): number {
+  plkp(k: number): Sample {
     return this.burst(k, () => {
       const r = this.pm.lookupBatch({ batchSize: BATCH });
       this.sum += r.length;
@@ -234,7 +256,7 @@ class TsSide {
     });
   }
 
-  pdel(k: number): number {
+  pdel(k: number): Sample {
     return this.burst(k, () => this.pm.deleteBatch(this.pkeys), this.refill);
   }
 
@@ -259,6 +281,8 @@ export async function bench(): Promise<BenchReport[]> {
   const kinds: Kind[] = ['update', 'lookup', 'updateBatch', 'lookupBatch', 'lookupBatchView', 'deleteBatch', 'pubUpdateBatch', 'pubLookupBatch', 'pubDeleteBatch'];
   const cs = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
   const tss = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+  const ccpu = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+  const tcpu = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
   const load0 = loadavg()[0]!;
   let loadMax = load0;
   try {
@@ -267,9 +291,9 @@ export async function bench(): Promise<BenchReport[]> {
       const id = await ts.init();
       const ok = await c.cmd(`open ${id} ${BATCH}`);
       if (ok !== 'ok') throw new Error(`bench/c/map_ops: ${ok}`);
-      const pair = async (kind: Kind, cCmd: string, tsRun: () => number, i: number) => {
-        let cv: number;
-        let tv: number;
+      const pair = async (kind: Kind, cCmd: string, tsRun: () => Sample, i: number) => {
+        let cv: Sample;
+        let tv: Sample;
         if (i % 2 === 0) {
           cv = await c.num(cCmd);
           tv = tsRun();
@@ -278,8 +302,10 @@ export async function bench(): Promise<BenchReport[]> {
           cv = await c.num(cCmd);
         }
         if (!warm) {
-          cs[kind].push(cv);
-          tss[kind].push(tv);
+          cs[kind].push(cv[0]);
+          tss[kind].push(tv[0]);
+          ccpu[kind].push(cv[1]);
+          tcpu[kind].push(tv[1]);
         }
       };
       const B = BATCH_BURST;
@@ -323,6 +349,7 @@ export async function bench(): Promise<BenchReport[]> {
     const baseline = median(cs[k]);
     const ratios = tss[k].map((t, i) => t / cs[k][i]!);
     const ratio = median(ratios);
+    const cpuRatio = median(tcpu[k].map((t, i) => t / ccpu[k][i]!));
     return {
       name,
       unit: k === 'update' || k === 'lookup' ? 'ns/op' : 'ns/entry',
@@ -333,7 +360,7 @@ export async function bench(): Promise<BenchReport[]> {
       target,
       ok: ratio <= target,
       samples: tss[k].length,
-      note: `median of paired ratios (IQR ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}); ratio of medians ${(value / baseline).toFixed(3)}; interleaved with C on the same map; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} (max ${loadMax.toFixed(1)})`,
+      note: `median of paired ratios (IQR ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)}); ratio of medians ${(value / baseline).toFixed(3)}; CPU time: ${median(tcpu[k]).toFixed(1)} vs ${median(ccpu[k]).toFixed(1)}, paired ratio ${cpuRatio.toFixed(3)}; interleaved with C on the same map; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} (max ${loadMax.toFixed(1)})`,
     };
   });
 }
