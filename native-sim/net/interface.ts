@@ -157,24 +157,9 @@ export class SimInterface {
             return res;
         }
       }
-      for (const p of this.tcIngress) {
-        const r = p.runTcFrame(cur, this.ifindex, this.mac, true);
-        const act = r.retval | 0;
-        cur = r.frame;
-        if (act === -1) continue;
-        res.action = act;
-        res.verdict = TC_VERDICTS[act] ?? `TC_ACT(${act})`;
-        if (act === 2 || act === 4 || act === 5 || act === 8) {
-          res.dropped = true;
-          return res;
-        }
-        if (act === 7) {
-          res.frame = cur;
-          this.tcRedirect(r.redirect, cur, res);
-          return res;
-        }
-        break;
-      }
+      const afterTc = this.runTcHook(this.tcIngress, cur, res, true);
+      if (afterTc === undefined) return res;
+      cur = afterTc;
       res.frame = cur;
       res.passed.push(cur);
       this.stack.push(cur);
@@ -182,6 +167,33 @@ export class SimInterface {
     } finally {
       this.net.depth--;
     }
+  }
+
+  /**
+   * Run one TC hook's programs (TC_ACT_UNSPEC moves on to the next). Returns the frame to hand on,
+   * or undefined when `res` is final: dropped (SHOT/STOLEN/QUEUED/TRAP) or redirected.
+   */
+  private runTcHook(progs: readonly FrameProgram[], frame: Uint8Array, res: ReceiveResult, ingress: boolean): Uint8Array | undefined {
+    let cur = frame;
+    for (const p of progs) {
+      const r = p.runTcFrame(cur, this.ifindex, this.mac, ingress);
+      const act = r.retval | 0;
+      cur = r.frame;
+      if (act === -1) continue;
+      res.action = act;
+      res.verdict = TC_VERDICTS[act] ?? `TC_ACT(${act})`;
+      if (act === 2 || act === 4 || act === 5 || act === 8) {
+        res.dropped = true;
+        return undefined;
+      }
+      if (act === 7) {
+        res.frame = cur;
+        this.tcRedirect(r.redirect, cur, res);
+        return undefined;
+      }
+      break;
+    }
+    return cur;
   }
 
   /** The host sends `frame` out of this interface: TC egress, then the wire. */
@@ -195,24 +207,9 @@ export class SimInterface {
     this.net.depth++;
     try {
       let cur = frame;
-      for (const p of this.tcEgress) {
-        const r = p.runTcFrame(cur, this.ifindex, this.mac, false);
-        const act = r.retval | 0;
-        cur = r.frame;
-        if (act === -1) continue;
-        res.action = act;
-        res.verdict = TC_VERDICTS[act] ?? `TC_ACT(${act})`;
-        if (act === 2 || act === 4 || act === 5 || act === 8) {
-          res.dropped = true;
-          return res;
-        }
-        if (act === 7) {
-          res.frame = cur;
-          this.tcRedirect(r.redirect, cur, res);
-          return res;
-        }
-        break;
-      }
+      const afterTc = this.runTcHook(this.tcEgress, cur, res, false);
+      if (afterTc === undefined) return res;
+      cur = afterTc;
       res.frame = cur;
       res.tx.push(cur);
       this.putOnWire(cur);
