@@ -19,19 +19,8 @@ import { createKernelBackend, probeKernel } from '../lib/kernel/index.js';
 import type { ObjectSpec, ProgramSpec } from '../lib/spec/index.js';
 import { RegionKind, Vm, runProgram32, type CompiledProgram } from '../native-sim/engine.js';
 import { ENGINES } from '../native-sim/jit/raw.js';
+import { median, type BenchReport } from './run.js';
 
-export interface BenchReport {
-  name: string;
-  unit: string;
-  value: number;
-  baseline?: number;
-  baselineName?: string;
-  ratio?: number;
-  target?: number;
-  ok?: boolean;
-  samples?: number;
-  note?: string;
-}
 
 const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 7);
 const RUNS = 500_000;
@@ -84,11 +73,6 @@ function packet(dport: number): Uint8Array {
   return p;
 }
 
-function median(a: number[]): number {
-  const s = a.slice().sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function emulatorSeries(prog: CompiledProgram, pkt: Uint8Array, runs: number, expect: number): () => number {
   const vm = new Vm();

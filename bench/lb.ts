@@ -5,15 +5,11 @@
  *   encapsulation, XDP_TX) on the emulator's JIT vs the kernel's BPF_PROG_TEST_RUN with repeat,
  *   side by side in one run. Target: emulator ≤ 1.5× kernel.
  */
-import type { BenchReport } from './run.js';
+import { median, type BenchReport } from './run.js';
 import { frame } from '../examples/common/packets.js';
 import { LoadBalancer } from '../examples/load-balancer/control.js';
 import { buildMaglevRing } from '../examples/load-balancer/maglev.js';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 function maglevMs(n: number, runs: number): number {
   const backends = Array.from({ length: n }, (_, i) => ({ id: i, identity: new Uint8Array([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]), weight: 1 + (i % 4) }));

@@ -37,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { probe } from '../lib/kernel/binding.js';
 import type { KernelMap } from '../lib/kernel/maps.js';
 import { load, type BpfMap, type BpfObject } from '../lib/index.js';
-import type { BenchReport } from './run.js';
+import { median, type BenchReport } from './run.js';
 
 export type { BenchReport };
 
@@ -74,11 +74,6 @@ function cpuNs(): number {
 
 type Kind = 'update' | 'lookup' | 'updateBatch' | 'lookupBatch' | 'lookupBatchView' | 'deleteBatch' | 'pubUpdateBatch' | 'pubLookupBatch' | 'pubDeleteBatch';
 
-function median(a: readonly number[]): number {
-  const s = a.slice().sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** The q-quantile (0..1) of `a`, nearest rank. */
 function quantile(a: readonly number[], q: number): number {

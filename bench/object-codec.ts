@@ -13,16 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { BpfMap, load } from '../lib/index.js';
 import type { BackendMap } from '../lib/backend.js';
 import { probeKernel } from '../lib/kernel/index.js';
-import type { BenchReport } from './run.js';
+import { median, type BenchReport } from './run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const OPS = Number(process.env.BPFKIT_BENCH_OPS ?? 20000);
 const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 7);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 function timeNs(fn: () => void): number {
   const t0 = process.hrtime.bigint();

@@ -21,35 +21,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseObject } from '../lib/elf/index.js';
 import { allProgs } from '../test/helpers/progs.js';
+import { median, type BenchReport } from './run.js';
 
-export interface BenchReport {
-  /** What was measured. */
-  name: string;
-  unit: string;
-  /** Median of the measured series (bpfkit). */
-  value: number;
-  /** Median of the baseline series measured in the same run. */
-  baseline?: number;
-  baselineName?: string;
-  /** value / baseline. */
-  ratio?: number;
-  /** Target for ratio (≤). */
-  target?: number;
-  ok?: boolean;
-  samples?: number;
-  note?: string;
-}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 7);
 const WARMUP = 200;
 const ITERS = Number(process.env.BPFKIT_BENCH_ITERS ?? 501);
 
-function median(a: number[]): number {
-  const s = a.slice().sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function buildC(): string {
   const outDir = join(tmpdir(), 'bpfkit-bench');

@@ -13,7 +13,7 @@
 import { load, type BpfObject } from '../lib/index.js';
 import { EmulatorBackend } from '../native-sim/backend.js';
 import { compileProg } from '../test/helpers/progs.js';
-import type { BenchReport } from './run.js';
+import { median, type BenchReport } from './run.js';
 
 const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 7);
 const REPEAT = 200_000;
@@ -27,11 +27,6 @@ function tcpPacket(dport: number): Uint8Array {
   return p;
 }
 
-function median(a: number[]): number {
-  const s = a.slice().sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function fillPolicy(obj: BpfObject): void {
   const raw = obj.maps.port_policy!.raw;

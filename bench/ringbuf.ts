@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probe } from '../lib/kernel/binding.js';
 import { RingbufReader } from '../lib/kernel/events.js';
-import type { BenchReport } from './run.js';
+import { median, type BenchReport } from './run.js';
 
 export type { BenchReport };
 
@@ -27,11 +27,6 @@ const RECORDS = 50_000;
 const SAMPLES = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 3) * 4;
 const RING = 1 << 22;
 
-function median(a: number[]): number {
-  const s = a.slice().sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 class CConsumer {
   private readonly proc: ChildProcessWithoutNullStreams;

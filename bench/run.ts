@@ -35,6 +35,13 @@ export interface BenchReport {
   note?: string;
 }
 
+/** Median of a series (mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export interface BenchModule {
   bench(): Promise<BenchReport[]>;
 }

@@ -5,7 +5,7 @@
  * Without root on Linux only the emulator side is measured (no ratio).
  */
 import { readFileSync } from 'node:fs';
-import type { BenchReport } from './run.js';
+import { median, type BenchReport } from './run.js';
 import { allProgs } from '../test/helpers/progs.js';
 import { examplePrograms } from '../test/verifier/corpus.js';
 import { parseObject } from '../lib/elf/index.js';
@@ -15,10 +15,6 @@ import type { ObjectSpec } from '../lib/spec/index.js';
 const RUNS = 7;
 const TOP = 5;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 interface Candidate { path: string; spec: ObjectSpec; name: string; insns: number }
 

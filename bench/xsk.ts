@@ -12,17 +12,12 @@ import { frame } from '../examples/common/packets.js';
 import { OBJECT } from '../examples/port-filter/filter.js';
 import { load, openXskSocket, type BpfObject, type XskSocket } from '../lib/index.js';
 import { loadBinding, type BpfSys } from '../lib/kernel/binding.js';
-import type { BenchReport } from './run.js';
+import { median, type BenchReport } from './run.js';
 
 const ROUNDS = Number(process.env.BPFKIT_BENCH_ROUNDS ?? 7);
 const FRAMES = 20_000;
 const IN_FLIGHT = 32;
 
-function median(a: number[]): number {
-  const s = a.slice().sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** An AF_PACKET socket on `ifname`: receiving (bound, ETH_P_ALL) or send-only (protocol 0, unbound). */
 function packetSocket(sys: BpfSys, ifname: string, receive: boolean): { fd: number; sa: Uint8Array } {
