@@ -96,7 +96,9 @@ describe('formatKernel', () => {
   it.skipIf(!isRootLinux)('equals the Linux verifier log for every instruction it visits in the test objects (needs root on Linux)', async () => {
     ensureBpffs();
     mkdirSync(PIN_ROOT, { recursive: true });
-    const objects = (await allProgs()).map((p) => p.path);
+    // Objects with by-name pinned maps are left out: bpftool's libbpf would pin them under
+    // /sys/fs/bpf itself (its pin root is fixed), outside this test's own pin directory.
+    const objects = (await allProgs()).filter((p) => !/LIBBPF_PIN_BY_NAME/.test(readFileSync(p.source, 'utf8'))).map((p) => p.path);
     const fixtures = join(import.meta.dirname, 'fixtures');
     for (const name of ['alu', 'mem', 'jumps', 'atomics', 'calls', 'ldabs']) {
       for (const cpu of ['v2', 'v4'] as const) objects.push(await compileC(join(fixtures, `${name}.c`), { cpu }));

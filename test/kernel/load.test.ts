@@ -158,7 +158,8 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect(progs.length).toBeGreaterThanOrEqual(25);
     const loaded: string[] = [];
     for (const p of progs) {
-      const obj = loadObjectFile(p.path);
+      // by-name pinned maps go under this file's pin dir, never the user's /sys/fs/bpf
+      const obj = loadObjectFile(p.path, { pinRoot: dir });
       try {
         expect(obj.progs.size, p.name).toBe(obj.spec.programs.length);
         for (const [name, prog] of obj.progs) {

@@ -3,7 +3,7 @@
  * the shared compile helper (content-hash cached), and runs one program through our verifier and
  * through the running kernel's (lib/object `load` on the kernel backend, one program at a time).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileC, CACHE_DIR, TEST_DIR, type ProgInfo } from '../helpers/progs.js';
 import { parseObject } from '../../lib/elf/index.js';
@@ -56,7 +56,9 @@ let loadFn: typeof import('../../lib/index.js').load | undefined;
 export async function runKernel(path: string, name: string, logLevel = 0): Promise<Outcome & { log?: string }> {
   loadFn ??= (await import('../../lib/index.js')).load;
   try {
-    const obj = await loadFn(path, { backend: 'kernel', programs: [name], logLevel });
+    // by-name pinned maps go under a private root that is removed right after, never /sys/fs/bpf itself
+    const pinRoot = `/sys/fs/bpf/bpfkit-verifier-${process.pid}`;
+    const obj = await loadFn(path, { backend: 'kernel', programs: [name], logLevel, pinRoot }).finally(() => rmSync(pinRoot, { recursive: true, force: true }));
     try {
       const p = obj.programs[name]!;
       return { accepted: true, message: '', insns: p.insnsProcessed, log: p.log };
