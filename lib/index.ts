@@ -25,6 +25,18 @@ export type {
   LinkInfo, RunOptions, RunResult, AttachRequest, XdpMode,
 } from './backend.js';
 
+export type { HelperSupport } from './kernel/features.js';
+
+/**
+ * Whether the running kernel lets programs of `progType` call `helper` (a name such as
+ * `bpf_xdp_adjust_meta`, or an id), like libbpf's `libbpf_probe_bpf_helper`. Loads a tiny probe
+ * program through the kernel backend, so it needs Linux and the rights to load programs.
+ */
+export async function probeHelper(progType: import('./spec/index.js').ProgType, helper: number | string): Promise<import('./kernel/features.js').HelperSupport> {
+  const features = await import('./kernel/features.js');
+  return features.probeHelper(progType, helper);
+}
+
 type AnyModule = Record<string, unknown>;
 
 function pick<T>(mod: AnyModule, names: string[]): T | undefined {

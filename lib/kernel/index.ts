@@ -16,6 +16,7 @@ import { KernelBackend } from './backend.js';
 export { KernelBackend, KernelSession, DEFAULT_PIN_ROOT } from './backend.js';
 export { KernelMap } from './maps.js';
 export { KernelProgram } from './programs.js';
+export { probeHelper, helpersCalled, unsupportedHelpers, type HelperSupport } from './features.js';
 export { addonPaths, loadBinding, probe } from './binding.js';
 export type { BpfSys, ProbeResult } from './binding.js';
 

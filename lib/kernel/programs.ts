@@ -346,6 +346,10 @@ function loadError(spec: ProgramSpec, errno: number, log: string, poisoned: Core
     const h = errnoHint(errno);
     if (h && /permission|capab|CAP_/i.test(error)) opts.hint = h;
   }
+  const missing = /cannot use helper (\S+)#|unknown func (\S+)#/.exec(error);
+  if (missing) {
+    opts.hint = `this kernel does not offer ${missing[1] ?? missing[2]} to ${spec.type} programs; probeHelper('${spec.type}', '${missing[1] ?? missing[2]}') tells before a load, so the program can avoid it`;
+  }
   return new VerifierError(spec.name, message, opts);
 }
 
