@@ -89,6 +89,20 @@ export class Scalar {
       this.setConst(this.tv);
       return;
     }
+    // the common case after 32-bit ALU ops: upper 32 bits known zero, every bound in [0, 2^32)
+    if (this.tv <= U32N && this.tm <= U32N && this.umin <= U32N && this.umax <= U32N && this.smin >= 0n && this.smax <= U32N) {
+      this.sync32();
+      return;
+    }
+    this.syncWide();
+  }
+
+  /** sync() on bigints: any state. (Public so tests can hold sync32() against it.) */
+  syncWide(): void {
+    if (this.tm === 0n) {
+      this.setConst(this.tv);
+      return;
+    }
     for (let pass = 0; pass < 2; pass++) {
       const tv = this.tv, tm = this.tm, smin = this.smin, smax = this.smax, umin = this.umin, umax = this.umax;
       const s32min = this.s32min, s32max = this.s32max, u32min = this.u32min, u32max = this.u32max;
@@ -102,6 +116,98 @@ export class Scalar {
         umax === this.umax && s32min === this.s32min && s32max === this.s32max && u32min === this.u32min &&
         u32max === this.u32max) break;
     }
+  }
+
+  /**
+   * sync() for a state whose tnum has no bits above 32 and whose 64-bit bounds all lie in
+   * [0, 2^32): the same steps as syncWide() in number arithmetic (every quantity fits in 32 bits;
+   * the 64-bit bounds stay non-negative and below 2^32 through every step), bigints written back
+   * once. Equal to syncWide() on every such state (test/verifier/scalar.test.ts).
+   */
+  sync32(): void {
+    let v = Number(this.tv), m = Number(this.tm);
+    if (m === 0) {
+      this.setConst(this.tv);
+      return;
+    }
+    const umin0 = Number(this.umin), umax0 = Number(this.umax), smin0 = Number(this.smin), smax0 = Number(this.smax);
+    let umin = umin0, umax = umax0, smin = smin0, smax = smax0;
+    let s32min = this.s32min, s32max = this.s32max, u32min = this.u32min, u32max = this.u32max;
+    for (let pass = 0; pass < 2; pass++) {
+      const pv = v, pm = m, psmin = smin, psmax = smax, pumin = umin, pumax = umax;
+      const ps32min = s32min, ps32max = s32max, pu32min = u32min, pu32max = u32max;
+      // updateFromTnum: the 64-bit tnum is non-negative, so its signed and unsigned views agree
+      const hiT = (v | m) >>> 0;
+      if (v > smin) smin = v;
+      if (hiT < smax) smax = hiT;
+      if (v > umin) umin = v;
+      if (hiT < umax) umax = hiT;
+      const s32minT = (v | (m & 0x80000000)) | 0;
+      const s32maxT = (v | (m & 0x7fffffff)) | 0;
+      if (s32minT > s32min) s32min = s32minT;
+      if (s32maxT < s32max) s32max = s32maxT;
+      if (v > u32min) u32min = v;
+      if (hiT < u32max) u32max = hiT;
+      // deduce32
+      if ((u32min | 0) <= (u32max | 0)) {
+        const a = u32min | 0, b = u32max | 0;
+        if (a > s32min) s32min = a;
+        if (b < s32max) s32max = b;
+      }
+      if ((s32min >>> 0) <= (s32max >>> 0)) {
+        const a = s32min >>> 0, b = s32max >>> 0;
+        if (a > u32min) u32min = a;
+        if (b < u32max) u32max = b;
+      }
+      // deduce64 (both ranges non-negative: the conversions are the identity)
+      if (umin <= umax) {
+        if (umin > smin) smin = umin;
+        if (umax < smax) smax = umax;
+      }
+      if (smin <= smax) {
+        if (smin > umin) umin = smin;
+        if (smax < umax) umax = smax;
+      }
+      // deduceMixed: the upper 32 bits of the u64 range are fixed (zero) and it is below 2^32
+      {
+        const lo = umin, hi = umax;
+        if (lo > u32min) u32min = lo;
+        if (hi < u32max) u32max = hi;
+        if ((lo | 0) <= (hi | 0)) {
+          if ((lo | 0) > s32min) s32min = lo | 0;
+          if ((hi | 0) < s32max) s32max = hi | 0;
+        }
+        if (u32min > umin) umin = u32min;
+        if (u32max < umax) umax = u32max;
+        if (umin > smin) smin = umin;
+        if (umax < smax) smax = umax;
+      }
+      // tnumFromBounds
+      const x = (umin ^ umax) >>> 0;
+      const bits = x === 0 ? 0 : 32 - Math.clz32(x);
+      const d = bits >= 32 ? 0xffffffff : ((1 << bits) >>> 0) - 1;
+      const rv = (umin & ~d) >>> 0;
+      const tv1 = (v | rv) >>> 0;
+      const mu = (m & d) >>> 0;
+      const nv = (tv1 & ~mu) >>> 0;
+      const x32 = (u32min ^ u32max) >>> 0;
+      const bits32 = x32 === 0 ? 0 : 32 - Math.clz32(x32);
+      const d32 = bits32 >= 32 ? 0xffffffff : ((1 << bits32) >>> 0) - 1;
+      const r32v = (u32min & ~d32) >>> 0;
+      const lowV = (nv | r32v) >>> 0;
+      const lowM = (mu & d32) >>> 0;
+      v = (lowV & ~lowM) >>> 0;
+      m = lowM;
+      if (pv === v && pm === m && psmin === smin && psmax === smax && pumin === umin && pumax === umax &&
+        ps32min === s32min && ps32max === s32max && pu32min === u32min && pu32max === u32max) break;
+    }
+    this.tv = BigInt(v);
+    this.tm = BigInt(m);
+    if (umin !== umin0) this.umin = BigInt(umin);
+    if (umax !== umax0) this.umax = BigInt(umax);
+    if (smin !== smin0) this.smin = smin === umin ? this.umin : BigInt(smin);
+    if (smax !== smax0) this.smax = smax === umax ? this.umax : BigInt(smax);
+    this.s32min = s32min; this.s32max = s32max; this.u32min = u32min; this.u32max = u32max;
   }
 
   private updateFromTnum(): void {
