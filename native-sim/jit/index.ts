@@ -25,12 +25,18 @@ import {
   DEAD_REGION, analyze, atomicSlow, budgetFault, callxFault, depthFault, ldAbsSlow, loadSlow, makeFault, storeSlow,
   type Analysis, type CompileOptions, type CompiledProgram, type Engine, type EngineProgram, type HelperTable, type Vm,
 } from '../engine.js';
+import type { PacketBuf } from '../context/packet.js';
+import { XdpContext } from '../context/xdp.js';
 import { mapLookupElem } from '../helpers/maps.js';
+import type { Region } from '../memory/index.js';
 import type { SimMap } from '../maps/base.js';
 import { MAP_TABLE } from '../maps/registry.js';
 import { CodeBuilder } from './builder.js';
 import { hiFacts, liveAtEntry, liveIn, type HiFacts } from './facts.js';
 import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
+
+/** struct xdp_md offsets of data / data_end / data_meta (XdpMd in context/xdp.ts). */
+const XDP_MD_DATA = 0, XDP_MD_DATA_END = 4, XDP_MD_DATA_META = 8;
 
 /** Saved words per frame in vm-owned call stacks: r6..r10 (10 halves) + return slot. */
 const FRAME_WORDS = 11;
@@ -49,6 +55,17 @@ const RT = {
   loadSlow, storeSlow, atomicSlow, ldAbsSlow, budgetFault, depthFault, callxFault, callStackOf,
   mul64, udiv64, umod64, sdiv64, smod64, shift64, bswap32,
   EMPTY_VIEW: new DataView(new ArrayBuffer(0)),
+  /**
+   * The packet of an xdp_md ctx region (hooks an XdpContext from context/xdp.ts, window
+   * [0, 24)), else null: the region whose 32-bit data/data_end/data_meta loads the JIT may answer
+   * without the hook call. The packet's region never changes for a ctx (PacketBuf.region is
+   * readonly; adjust_head/meta/tail and expand only move its window or bytes), so its tag may be
+   * cached for a run; the offsets are read live.
+   */
+  xdpPacket(r: Region): PacketBuf | null {
+    const k = r.hooks;
+    return k instanceof XdpContext && r.start === 0 && r.end >= 12 ? k.pkt : null;
+  },
   DEAD: DEAD_REGION,
   badPc(vm: Vm, pc: number): never {
     throw makeFault(vm, pc, `jump to slot ${pc}, which is not the start of a basic block`);
@@ -431,6 +448,15 @@ function emitFunction(
   }
   if (usesCalls) used.fill(1);
   if (usesHelpers) used.fill(1, 1, 6);
+  // 32-bit loads at xdp_md data/data_end/data_meta offsets (from any register but r10): guarded
+  // by the ctx region's tag (XH) and the exact offset, they read the packet offset directly.
+  const isCtxPktLoad = (pc: number): boolean => {
+    if (A.code[pc] !== 0x61 || A.src[pc] === 10) return false;
+    const off = A.off[pc]!;
+    return off === XDP_MD_DATA || off === XDP_MD_DATA_END || off === XDP_MD_DATA_META;
+  };
+  let ctxPktLoads = false;
+  for (let pc = 0; pc < n; pc++) if (!A.inner[pc] && isCtxPktLoad(pc)) ctxPktLoads = true;
   // Only registers that may be read before written need their entry value; a function entered
   // elsewhere than slot 0 (callbacks) takes all arguments.
   const live = liveAtEntry(A);
@@ -463,19 +489,34 @@ function emitFunction(
     b.line(`function ${fname}(vm, pc) {`);
     b.indent();
     b.line(`const RG = vm.regs, T = vm.tmp, M = vm.space.regions;`);
+    // SR/SV: this frame's stack region and view, for r10-relative accesses at constant offsets
+    // (SOK: the region still has its full plain window, as every Vm stack region does)
+    if (stackUsed) {
+      b.line(`const SR = vm.stack[vm.depth], SV = SR.view;`);
+      b.line(`const SOK = SR.rs === 0 && SR.re === ${STACK_SIZE} && SR.ws === 0 && SR.we === ${STACK_SIZE};`);
+    }
     const regInit: string[] = [];
     for (let i = 0; i <= 10; i++) {
       if (load >= 0 && load & (1 << i)) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
-      else if (i === 0 || i > 5 || load >= 0) regInit.push(`${lo(i)} = ${i === 10 ? STACK_SIZE : 0}`, `${hi(i)} = ${i === 10 && used[10] ? `${TAG} | vm.stack[vm.depth].id` : 0}`);
+      else if (i === 0 || i > 5 || load >= 0) regInit.push(`${lo(i)} = ${i === 10 ? STACK_SIZE : 0}`, `${hi(i)} = ${i === 10 && used[10] ? `${TAG} | ${stackUsed ? 'SR' : 'vm.stack[vm.depth]'}.id` : 0}`);
       else if (used[i] && (structure === undefined && !dag ? true : (live & (1 << i)) !== 0)) regInit.push(`${lo(i)} = RG[${2 * i + LO}]`, `${hi(i)} = RG[${2 * i + HI}]`);
       else regInit.push(`${lo(i)} = 0`, `${hi(i)} = 0`);
     }
     b.line(`let ${regInit.join(', ')};`);
     b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
     b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW, cR = RT.DEAD, cK = null;`);
-    if (stackFast) {
-      b.line(`const SR = vm.stack[vm.depth], SV = SR.view;`);
-      b.line(`const SOK = SR.rs === 0 && SR.re === ${STACK_SIZE} && SR.ws === 0 && SR.we === ${STACK_SIZE};`);
+    // E: the emulator environment; CPU: the CPU this run is on (constant during a run)
+    if (ctxPktLoads || directLookups) b.line(`const E = vm.env.sim;`);
+    if (directLookups) b.line(`const CPU = E === undefined ? 0 : E.cpu;`);
+    if (ctxPktLoads) {
+      // XP: the xdp_md ctx's packet (null until known), XH: the ctx region's tag, XT: the packet
+      // region's tag. Known up front when the run's XDP context (E.xdp) is live in the address
+      // space; then the region cache starts at the packet (the first packet access hits).
+      b.line(`let XP = null, XH = 0, XT = 0;`);
+      b.line(
+        `if (E !== undefined && E.xdp !== null) { P = E.xdp.region; if (M[P.id] === P) { XH = ${TAG} | P.id; XP = E.xdp.pkt; ` +
+          `R = XP.region; XT = ${TAG} | R.id; cH = XT; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } P = null; }`,
+      );
     }
   };
   /**
@@ -531,6 +572,26 @@ function emitFunction(
       b.indent();
     }
   };
+  // Whether some instruction takes the frame's stack fast path (else the prologue skips SR/SOK),
+  // and whether some map lookup is called directly.
+  let stackUsed = false;
+  let directLookups = false;
+  for (let pc = 0; pc < n && stackFast; pc++) {
+    if (A.inner[pc]) continue;
+    const c = A.code[pc]!;
+    const cls = c & 7;
+    const size = sizeOf(c);
+    if (cls === 1 && stackSlot(A.src[pc]!, A.off[pc]!, size) >= 0) stackUsed = true;
+    else if (cls === 2 && stackSlot(A.dst[pc]!, A.off[pc]!, size) >= 0) stackUsed = true;
+    else if (cls === 3) {
+      const imm = A.imm[pc]!;
+      if (((c & 0xe0) === 0x60 || imm === 0x110) && stackSlot(A.dst[pc]!, A.off[pc]!, size) >= 0) stackUsed = true;
+      else if ((c & 0xe0) !== 0x60 && imm === 0x100 && stackSlot(A.src[pc]!, A.off[pc]!, size) >= 0) stackUsed = true;
+    } else if (c === 0x85 && A.src[pc] !== 1 && A.imm[pc] === 1 && helpers[1] === mapLookupElem && directLookup(pc) !== undefined) {
+      stackUsed = true;
+      directLookups = true;
+    }
+  }
   if (chunks === undefined) {
     prologue(name, -1);
     if (usesCalls) b.line(`const base = vm.depth;`);
@@ -784,7 +845,7 @@ function emitFunction(
             if (direct !== undefined) {
               // bpf_map_lookup_elem(&map, &key-on-stack): the helper's own fast path, called directly
               const m = b.param(`MAP${direct.map.info.id}`, direct.map);
-              b.line(`if (SOK) { R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, vm.env.sim === undefined ? 0 : vm.env.sim.cpu); ` +
+              b.line(`if (SOK) { R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, CPU); ` +
                 `if (R === null) { r0l = 0; r0h = 0; } else { r0l = ${m}.refOffset | 0; r0h = ${TAG} | R.id; ` +
                 // lookups only add regions (never move or release one): the cache stays valid,
                 // and the value's region is the one the next accesses use
@@ -884,6 +945,15 @@ function emitFunction(
       }
       case 1: { // LDX
         b.line(`a = (${lo(src)} >>> 0) + ${off};`);
+        if (isCtxPktLoad(pc)) {
+          // exactly what XdpContext.load answers: packetPointer(pkt, pkt.data / end / meta)
+          const field = off === XDP_MD_DATA ? 'data' : off === XDP_MD_DATA_END ? 'end' : 'meta';
+          b.line(`if (${hi(src)} === XH && a === ${off} && XP !== null) { ${dl} = XP.${field} | 0; ${dh} = XT; } else {`);
+          emitLoad(pc, dst, hi(src), 4, false);
+          // learn the ctx from the generic path (lookup left cH/cR/cK at the source's region)
+          b.line(`if (XP === null && cK !== null && a === ${off}) { XP = RT.xdpPacket(cR); if (XP !== null) { XH = cH; XT = ${TAG} | XP.region.id; } } }`);
+          break;
+        }
         emitLoad(pc, dst, hi(src), sizeOf(code), (code & 0xe0) === 0x80, stackSlot(src, off, sizeOf(code)));
         break;
       }
