@@ -511,11 +511,11 @@ function emitFunction(
     if (ctxPktLoads) {
       // XP: the xdp_md ctx's packet (null until known), XH: the ctx region's tag, XT: the packet
       // region's tag. Known up front when the run's XDP context (E.xdp) is live in the address
-      // space; then the region cache starts at the packet (the first packet access hits).
+      // space. (Starting the region cache at the packet costs more than it saves: programs
+      // usually look a map up before touching the packet.)
       b.line(`let XP = null, XH = 0, XT = 0;`);
       b.line(
-        `if (E !== undefined && E.xdp !== null) { P = E.xdp.region; if (M[P.id] === P) { XH = ${TAG} | P.id; XP = E.xdp.pkt; ` +
-          `R = XP.region; XT = ${TAG} | R.id; cH = XT; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } P = null; }`,
+        `if (E !== undefined && E.xdp !== null) { P = E.xdp.region; if (M[P.id] === P) { XH = ${TAG} | P.id; XP = E.xdp.pkt; XT = ${TAG} | XP.region.id; } P = null; }`,
       );
     }
   };
