@@ -13,6 +13,9 @@ import type { MapSpec } from '../../lib/spec/index.js';
 import { type Region, RegionKind } from '../memory/index.js';
 import { Errno, SimMap, keyIdentity, retireRegion, roundUp8, type SimMapOptions } from './base.js';
 
+/** Maps with at most this many entries are searched by comparing keys, without hashing. */
+const SCAN_ENTRIES = 4;
+
 export interface HashEntry {
   key: Uint8Array;
   /** All CPUs' values back to back, stride roundUp8(valueSize) (one slot for non-per-CPU maps). */
@@ -25,6 +28,8 @@ export interface HashEntry {
   lruNext: HashEntry | null;
   /** The value's region, created on the first program lookup. */
   region: Region | null;
+  /** keyHash of the key (keys over 2 bytes; 0 otherwise). */
+  hash: number;
 }
 
 export interface HashOptions {
@@ -46,10 +51,15 @@ export class HashMap extends SimMap {
   /** Keys of 1 or 2 bytes: entries indexed directly by the key value (no hashing on lookups). */
   protected readonly direct: (HashEntry | undefined)[] | null;
   /**
-   * Keys longer than 6 bytes (string identities in `table`): entries also indexed by a 30-bit hash
-   * of the key bytes, so program lookups compare bytes in place instead of building a string.
+   * Keys over 2 bytes: program lookups go through an open-addressing index (linear probing, at
+   * most half full) of the entries by keyHash, comparing key bytes in place: no key identity
+   * (number or string) to build and no Map lookup. `ixE[i]` is the entry in slot i (null: empty),
+   * `ixH[i]` its hash; the capacity is a power of 2.
    */
-  protected readonly hashed: Map<number, HashEntry[]> | null;
+  protected readonly indexed: boolean;
+  private ixE: (HashEntry | null)[] = [];
+  private ixH: Int32Array = new Int32Array(0);
+  private ixMask = -1;
 
   constructor(spec: MapSpec, opts: SimMapOptions, hopts: HashOptions = { percpu: false, lru: false }) {
     super(spec, opts);
@@ -58,8 +68,56 @@ export class HashMap extends SimMap {
     this.slots = this.percpu ? this.nCpus : 1;
     this.stride = roundUp8(spec.valueSize);
     this.direct = spec.keySize <= 2 ? new Array<HashEntry | undefined>(spec.keySize === 1 ? 256 : 65536).fill(undefined) : null;
-    this.hashed = spec.keySize > 6 ? new Map() : null;
+    this.indexed = spec.keySize > 2;
+    if (this.indexed) this.ixResize(16);
   }
+
+  // ---- program-side index (keys over 2 bytes) ------------------------------------------------
+
+  private ixResize(cap: number): void {
+    const old = this.ixE;
+    this.ixE = new Array<HashEntry | null>(cap).fill(null);
+    this.ixH = new Int32Array(cap);
+    this.ixMask = cap - 1;
+    for (const e of old) if (e !== null) this.ixPut(e);
+  }
+
+  private ixPut(e: HashEntry): void {
+    const m = this.ixMask;
+    let i = e.hash & m;
+    while (this.ixE[i] !== null) i = (i + 1) & m;
+    this.ixE[i] = e;
+    this.ixH[i] = e.hash;
+  }
+
+  private ixAdd(e: HashEntry): void {
+    if ((this.table.size + 1) * 2 > this.ixE.length) this.ixResize(this.ixE.length * 2);
+    this.ixPut(e);
+  }
+
+  /** Remove `e` from the index (backward-shift deletion: no tombstones). */
+  private ixRemove(e: HashEntry): void {
+    const m = this.ixMask;
+    const E = this.ixE;
+    let i = e.hash & m;
+    while (E[i] !== e) {
+      if (E[i] === null) return;
+      i = (i + 1) & m;
+    }
+    // move later members of the probe run into the hole when their home slot allows it
+    for (let j = (i + 1) & m; E[j] !== null; j = (j + 1) & m) {
+      const home = this.ixH[j]! & m;
+      // j's entry may fill the hole at i unless its home lies cyclically in (i, j]
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!stays) {
+        E[i] = E[j]!;
+        this.ixH[i] = this.ixH[j]!;
+        i = j;
+      }
+    }
+    E[i] = null;
+  }
+
 
   get size(): number {
     return this.table.size;
@@ -110,18 +168,14 @@ export class HashMap extends SimMap {
     const store = new Uint8Array(this.stride * this.slots);
     const views: Uint8Array[] = [];
     for (let c = 0; c < this.slots; c++) views.push(store.subarray(c * this.stride, c * this.stride + this.info.valueSize));
-    return { key: kb.slice(koff, koff + ks), store, views, prev: null, next: null, lruPrev: null, lruNext: null, region: null };
+    const hash = this.indexed ? keyHash(kb, koff, ks) : 0;
+    return { key: kb.slice(koff, koff + ks), store, views, prev: null, next: null, lruPrev: null, lruNext: null, region: null, hash };
   }
 
   private remove(id: number | string, e: HashEntry): void {
     this.table.delete(id);
     if (this.direct !== null) this.direct[id as number] = undefined;
-    if (this.hashed !== null) {
-      const h = keyHash(e.key, 0, e.key.length);
-      const chain = this.hashed.get(h)!;
-      if (chain.length === 1) this.hashed.delete(h);
-      else chain.splice(chain.indexOf(e), 1);
-    }
+    if (this.indexed) this.ixRemove(e);
     this.unlink(e);
     if (this.lru) this.lruUnlink(e);
     if (e.region !== null) {
@@ -151,14 +205,9 @@ export class HashMap extends SimMap {
         this.remove(keyIdentity(victim.key, 0, this.info.keySize), victim);
       }
       e = this.newEntry(kb, koff);
+      if (this.indexed) this.ixAdd(e);
       this.table.set(id, e);
       if (this.direct !== null) this.direct[id as number] = e;
-      if (this.hashed !== null) {
-        const h = keyHash(e.key, 0, e.key.length);
-        const chain = this.hashed.get(h);
-        if (chain === undefined) this.hashed.set(h, [e]);
-        else chain.push(e);
-      }
       this.link(e);
     }
     const vs = this.info.valueSize;
@@ -188,21 +237,35 @@ export class HashMap extends SimMap {
 
   // ---- program side -----------------------------------------------------------------------------
 
-  /** Entry for a key of more than 6 bytes through the hash index (no allocation). */
-  protected hashedEntry(kb: Uint8Array, koff: number): HashEntry | undefined {
+  /** Entry for a key of more than 2 bytes through the index (no allocation). */
+  protected indexedEntry(kb: Uint8Array, koff: number): HashEntry | undefined {
     const ks = this.info.keySize;
-    const chain = this.hashed!.get(keyHash(kb, koff, ks));
-    if (chain === undefined) return undefined;
-    outer: for (let c = 0; c < chain.length; c++) {
-      const k = chain[c]!.key;
-      for (let i = 0; i < ks; i++) if (k[i] !== kb[koff + i]) continue outer;
-      return chain[c];
+    if (this.table.size <= SCAN_ENTRIES) {
+      // a few entries (VIP tables, config maps): comparing keys costs less than hashing one
+      for (let e = this.head; e !== null; e = e.next) {
+        const k = e.key;
+        let j = 0;
+        while (j < ks && k[j] === kb[koff + j]) j++;
+        if (j === ks) return e;
+      }
+      return undefined;
     }
-    return undefined;
+    const h = keyHash(kb, koff, ks);
+    const m = this.ixMask;
+    const E = this.ixE;
+    const H = this.ixH;
+    outer: for (let i = h & m; ; i = (i + 1) & m) {
+      const e = E[i]!;
+      if (e === null) return undefined;
+      if (H[i] !== h) continue;
+      const k = e.key;
+      for (let j = 0; j < ks; j++) if (k[j] !== kb[koff + j]) continue outer;
+      return e;
+    }
   }
 
   progLookup(kb: Uint8Array, koff: number, cpu: number): Uint8Array | null {
-    const e = this.hashed !== null ? this.hashedEntry(kb, koff) : this.table.get(keyIdentity(kb, koff, this.info.keySize));
+    const e = this.indexed ? this.indexedEntry(kb, koff) : this.table.get(keyIdentity(kb, koff, this.info.keySize));
     if (e === undefined) return null;
     if (this.lru) this.touch(e);
     return this.percpu ? e.views[cpu]! : e.views[0]!;
@@ -212,7 +275,7 @@ export class HashMap extends SimMap {
     const d = this.direct;
     const e = d !== null
       ? d[this.info.keySize === 1 ? kb[koff]! : kb[koff]! | (kb[koff + 1]! << 8)]
-      : this.hashed !== null ? this.hashedEntry(kb, koff) : this.table.get(keyIdentity(kb, koff, this.info.keySize));
+      : this.indexed ? this.indexedEntry(kb, koff) : this.table.get(keyIdentity(kb, koff, this.info.keySize));
     if (e === undefined) return null;
     if (this.lru) this.touch(e);
     let r = e.region;
@@ -309,15 +372,24 @@ export class HashMap extends SimMap {
   }
 }
 
-/** 30-bit hash of `size` key bytes (FNV-1a over 32-bit little-endian words, then the tail bytes). */
+/**
+ * 30-bit hash of `size` key bytes: each little-endian 32-bit word (then each tail byte) is
+ * multiplied on its own and added to a rotated sum, so the multiplies do not wait on each other
+ * (a short dependency chain), then the sum is mixed (murmur3's finaliser). Lookups compare the key
+ * bytes in full; the hash only spreads keys over the index.
+ */
 export function keyHash(b: Uint8Array, off: number, size: number): number {
   let h = 0x811c9dc5 ^ size;
   let i = 0;
   for (; i + 4 <= size; i += 4) {
     const o = off + i;
-    h = Math.imul(h ^ (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)), 0x01000193);
-    h ^= h >>> 15;
+    h = (((h << 7) | (h >>> 25)) + Math.imul(b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24), 0xcc9e2d51)) | 0;
   }
-  for (; i < size; i++) h = Math.imul(h ^ b[off + i]!, 0x01000193);
-  return (h ^ (h >>> 30)) & 0x3fffffff; // 30 bits: a small integer (no heap number) as a Map key
+  for (; i < size; i++) h = (((h << 7) | (h >>> 25)) + Math.imul(b[off + i]! + 1, 0x1b873593)) | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h & 0x3fffffff;
 }
