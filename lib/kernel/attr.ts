@@ -264,16 +264,24 @@ export class Attr {
   /** Buffers whose addresses were written, kept alive as long as this Attr. */
   private readonly refs: BufferLike[] = [];
 
+  /**
+   * A zeroed attr of `size` bytes in its own backing store, or at `byteOffset` (8-aligned) of
+   * `buffer` (the caller lays out several attrs and their scratch in one allocation; the bytes
+   * there must be zero).
+   */
   constructor(
     private readonly sys: BpfSys,
     size: number,
+    buffer?: ArrayBuffer,
+    byteOffset = 0,
   ) {
-    // Backing store sized to a multiple of 8 so u32/u64 views cover every field.
+    // Sized to a multiple of 8 so u32/u64 views cover every field.
     const padded = (size + 7) & ~7;
-    const ab = new ArrayBuffer(padded);
-    this.bytes = new Uint8Array(ab, 0, size);
-    this.u32 = new Uint32Array(ab);
-    this.view = new DataView(ab);
+    const ab = buffer ?? new ArrayBuffer(padded);
+    if ((byteOffset & 7) !== 0 || byteOffset + padded > ab.byteLength) throw new RangeError(`attr at ${byteOffset} (+${padded}) outside its buffer or unaligned`);
+    this.bytes = new Uint8Array(ab, byteOffset, size);
+    this.u32 = new Uint32Array(ab, byteOffset, padded >> 2);
+    this.view = new DataView(ab, byteOffset, padded);
   }
 
   setU32(off: number, v: number): this {

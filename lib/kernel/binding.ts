@@ -28,6 +28,17 @@ export interface BpfSys {
   bpfUnregister(id: number): number;
   /** bpf(2) on a registered buffer: `syscall(__NR_bpf, cmd, buf, buf.byteLength)`; result or -errno. */
   bpfSlot(cmd: number, id: number): number;
+  /**
+   * Register this thread's control block for bpfSlotRun: an Int32Array of at least 2 elements
+   * (kept alive until replaced). Returns 0.
+   */
+  bpfSlotControl(ctl: Int32Array): number;
+  /**
+   * bpfSlot without arguments or return value (the cheapest N-API call): reads
+   * `cmd | slotId << 8` from control word 0, writes the result or -errno into word 1.
+   * Throws when no control block is registered or the slot is unknown.
+   */
+  bpfSlotRun(): void;
   /** Address of the buffer's first byte, for attr pointer fields (keep the buffer alive). null → 0n. */
   addressOf(buf: BufferLike | null): bigint;
   /** perf_event_open(2) with an encoded `struct perf_event_attr`. */
@@ -131,7 +142,7 @@ export function addonPaths(): string[] {
 }
 
 const REQUIRED: readonly (keyof BpfSys)[] = [
-  'bpf', 'bpfRegister', 'bpfUnregister', 'bpfSlot', 'addressOf', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'socket', 'bind',
+  'bpf', 'bpfRegister', 'bpfUnregister', 'bpfSlot', 'bpfSlotControl', 'bpfSlotRun', 'addressOf', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'socket', 'bind',
   'setsockopt', 'getsockopt', 'sendto', 'recv', 'ifNameToIndex', 'errnoString', 'pollStart',
   'pollStop', 'pollRef', 'atomicLoad64', 'atomicStore64', 'pageSize', 'getpid', 'gettid',
 ];

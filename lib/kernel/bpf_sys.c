@@ -172,10 +172,24 @@ typedef struct instance {
   int32_t used; /* high-water mark */
   int32_t *free_ids;
   int32_t nfree;
+  int32_t *ctl;     /* bpfSlotRun control block: [0] cmd | id << 8, [1] result */
+  napi_ref ctl_ref; /* keeps the control block's buffer alive */
 } instance;
+
+/*
+ * The first environment that loads the addon (normally the main thread) and its instance:
+ * bpfSlotRun finds its instance without an N-API call there. Other environments (workers) take
+ * napi_get_instance_data. Cleared when that environment's instance is finalized.
+ */
+static napi_env fast_env;
+static instance *fast_in;
 
 static void instance_finalize(napi_env env, void *data, void *hint) {
   instance *in = (instance *)data;
+  if (__atomic_load_n(&fast_in, __ATOMIC_ACQUIRE) == in) {
+    __atomic_store_n(&fast_env, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&fast_in, NULL, __ATOMIC_RELEASE);
+  }
   free(in->slots);
   free(in->free_ids);
   free(in);
@@ -254,6 +268,67 @@ static napi_value js_bpf_slot(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out);
   return out;
+}
+
+/*
+ * bpfSlotControl(buffer) → 0: register this environment's control block for bpfSlotRun, at least
+ * 8 bytes, 4-aligned (an Int32Array; kept alive until replaced).
+ */
+static napi_value js_bpf_slot_control(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  void *p;
+  size_t len;
+  if (!get_buf(env, argv[0], &p, &len, 0) || len < 8 || ((uintptr_t)p & 3))
+    return throw_arg(env, "bpfSlotControl: expected a 4-aligned buffer of at least 8 bytes");
+  instance *in = get_instance(env);
+  if (!in) return throw_arg(env, "bpfSlotControl: addon not initialised");
+  napi_ref ref;
+  CHECK(napi_create_reference(env, argv[0], 1, &ref));
+  if (in->ctl_ref) napi_delete_reference(env, in->ctl_ref);
+  in->ctl_ref = ref;
+  in->ctl = (int32_t *)p;
+  return make_i32(env, 0);
+}
+
+/* bpf(2) without the libc wrapper on x86-64 (one frame and the errno TLS access fewer): result or -errno */
+static inline long bpf_raw(int cmd, void *attr, unsigned int size) {
+#if defined(__x86_64__)
+  long r;
+  register long a1 __asm__("rdi") = cmd;
+  register long a2 __asm__("rsi") = (long)attr;
+  register long a3 __asm__("rdx") = size;
+  __asm__ volatile("syscall" : "=a"(r) : "0"((long)__NR_bpf), "r"(a1), "r"(a2), "r"(a3) : "rcx", "r11", "memory");
+  return r;
+#else
+  long r = syscall(__NR_bpf, cmd, attr, size);
+  return r < 0 ? -errno : r;
+#endif
+}
+
+/*
+ * bpfSlotRun() → undefined: the hot path of map operations. No arguments and no return value
+ * (each costs N-API calls): reads `cmd | slot id << 8` from control block word 0, issues
+ * bpf(cmd, slot buffer) and writes the result or -errno into word 1. Throws when no control
+ * block is registered or the slot is unknown.
+ */
+static napi_value js_bpf_slot_run(napi_env env, napi_callback_info info) {
+  instance *in;
+  if (env == __atomic_load_n(&fast_env, __ATOMIC_ACQUIRE)) {
+    in = fast_in;
+  } else {
+    void *data = NULL;
+    napi_get_instance_data(env, &data);
+    in = (instance *)data;
+  }
+  if (!in || !in->ctl) return throw_arg(env, "bpfSlotRun: no control block (call bpfSlotControl first)");
+  int32_t *c = in->ctl;
+  int32_t op = c[0];
+  int32_t id = op >> 8;
+  if (id <= 0 || id > in->used || !in->slots[id - 1].ptr)
+    return throw_arg(env, "bpfSlotRun: unknown slot (buffer not registered or already released)");
+  slot *sl = &in->slots[id - 1];
+  c[1] = (int32_t)bpf_raw(op & 0xff, sl->ptr, (unsigned int)sl->len);
+  return NULL;
 }
 
 /* addressOf(buffer) → BigInt address of its first byte */
@@ -710,6 +785,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"bpfRegister", js_bpf_register},
       {"bpfUnregister", js_bpf_unregister},
       {"bpfSlot", js_bpf_slot},
+      {"bpfSlotControl", js_bpf_slot_control},
+      {"bpfSlotRun", js_bpf_slot_run},
       {"addressOf", js_address_of},
       {"perfEventOpen", js_perf_event_open},
       {"ioctl", js_ioctl},
@@ -744,6 +821,9 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_throw_error(env, NULL, "bpf_sys: cannot allocate instance data");
     return NULL;
   }
+  napi_env none = NULL;
+  if (__atomic_compare_exchange_n(&fast_env, &none, env, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    __atomic_store_n(&fast_in, in, __ATOMIC_RELEASE);
   napi_add_env_cleanup_hook(env, env_cleanup, env);
   return exports;
 }

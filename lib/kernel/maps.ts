@@ -4,6 +4,9 @@
  *
  * Hot path: each map preallocates its attr buffers (pointers to its own key/value scratch
  * buffers already written), so a lookup is one key copy, one bpf(2) call and one value copy.
+ * The attrs and the scratch live in one allocation, the element attr, key and value first (the
+ * lines the kernel reads and writes per operation), and the call is `bpfSlotRun()`: the command
+ * and slot go through the thread's control block, not as arguments (see slotControl()).
  */
 import { ArgumentError, MapError, NotSupportedError } from '../errors.js';
 import type { BackendEventReader, BackendMap, BatchResult, MapInfo } from '../backend.js';
@@ -13,7 +16,7 @@ import {
 } from './attr.js';
 import { Errno, Mmap, type BpfSys } from './binding.js';
 import { openEventReader } from './events.js';
-import { bpfError, closeFd, mapError, objGet, objInfo, objPin, possibleCpus, sys, syscallError } from './sys.js';
+import { bpfError, closeFd, mapError, objGet, objInfo, objPin, possibleCpus, slotControl, sys, syscallError } from './sys.js';
 
 /** Map types whose values are per-CPU (`possibleCpus * roundUp(valueSize, 8)` bytes). */
 export function isPerCpu(type: MapType): boolean {
@@ -176,8 +179,10 @@ export class KernelMap implements BackendMap {
   private fdValue: number;
   private frozen = false;
   private readonly s: BpfSys;
-  /** The addon's bpfSlot, held directly (skips the exports-object property load per op). */
-  private readonly slot: (cmd: number, id: number) => number;
+  /** The addon's bpfSlotRun, held directly (skips the exports-object property load per op). */
+  private readonly run: () => void;
+  /** The thread's bpfSlotRun control block: [0] = cmd | slot << 8 in, [1] = result or -errno out. */
+  private readonly ctl: Int32Array;
   private readonly key: Uint8Array;
   private readonly value: Uint8Array;
   private readonly next: Uint8Array;
@@ -220,30 +225,53 @@ export class KernelMap implements BackendMap {
   private readonly sFirst: number;
   private readonly sBatch: number;
   private readonly sLookupBatch: number;
+  /** Control words of the hot single-element ops (cmd | sElem << 8). */
+  private readonly opLookup: number;
+  private readonly opUpdate: number;
 
   constructor(fd: number, info: MapInfo) {
     this.s = sys();
-    this.slot = this.s.bpfSlot;
+    this.run = this.s.bpfSlotRun;
+    this.ctl = slotControl();
     this.fdValue = fd;
     this.info = info;
     this.valueBytes = userValueSize(info.type, info.valueSize);
-    this.key = new Uint8Array(Math.max(info.keySize, 1));
-    this.value = new Uint8Array(Math.max(this.valueBytes, 1));
-    this.next = new Uint8Array(Math.max(info.keySize, 1));
+    // One allocation, 64-byte aligned: [aElem][key][value] (what a lookup/update touches, one
+    // line for small maps), then [next][aDelete][aNoKey][aNext][aFirst][aBatch][aLookupBatch].
     const E = MapElemOff.Size;
-    this.aElem = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.value);
-    this.aDelete = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key);
-    this.aNoKey = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.value);
-    this.aNext = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.next);
-    this.aFirst = new Attr(this.s, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.next);
-    this.aBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
-    this.aLookupBatch = new Attr(this.s, MapBatchOff.Size).setU32(MapBatchOff.MapFd, fd);
+    const B = MapBatchOff.Size;
+    const up8 = (n: number): number => (Math.max(n, 1) + 7) & ~7;
+    const kLen = up8(info.keySize);
+    const vLen = up8(this.valueBytes);
+    const oKey = E;
+    const oValue = oKey + kLen;
+    const oNext = oValue + vLen;
+    const oAttrs = oNext + kLen;
+    const size = oAttrs + 4 * E + 2 * B;
+    const ab = new ArrayBuffer(size + 64);
+    const base = Number(this.s.addressOf(ab) & 63n);
+    const at = base === 0 ? 0 : 64 - base;
+    this.key = new Uint8Array(ab, at + oKey, Math.max(info.keySize, 1));
+    this.value = new Uint8Array(ab, at + oValue, Math.max(this.valueBytes, 1));
+    this.next = new Uint8Array(ab, at + oNext, Math.max(info.keySize, 1));
+    const attr = (off: number, sz: number): Attr => new Attr(this.s, sz, ab, at + off);
+    this.aElem = attr(0, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.value);
+    this.aDelete = attr(oAttrs, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key);
+    this.aNoKey = attr(oAttrs + E, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.value);
+    this.aNext = attr(oAttrs + 2 * E, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Key, this.key).ptr(MapElemOff.Value, this.next);
+    this.aFirst = attr(oAttrs + 3 * E, E).setU32(MapElemOff.MapFd, fd).ptr(MapElemOff.Value, this.next);
+    this.aBatch = attr(oAttrs + 4 * E, B).setU32(MapBatchOff.MapFd, fd);
+    this.aLookupBatch = attr(oAttrs + 4 * E + B, B).setU32(MapBatchOff.MapFd, fd);
     this.keySize = info.keySize;
     this.elemU32 = this.aElem.u32;
     this.tokenSize = (Math.max(info.keySize, 8) + 7) & ~7;
     const reg = (a: Attr): number => {
       const id = this.s.bpfRegister(a.bytes);
       if (id <= 0) throw syscallError(`open map ${info.name}: register attr buffer`, 'bpfRegister', -id);
+      if (id >= 1 << 23) {
+        this.s.bpfUnregister(id);
+        throw syscallError(`open map ${info.name}: register attr buffer`, 'bpfRegister', Errno.ENOMEM, 'more than 2^23 attr slots in use (maps never closed and never collected?)');
+      }
       return id;
     };
     this.sElem = reg(this.aElem);
@@ -254,6 +282,16 @@ export class KernelMap implements BackendMap {
     this.sBatch = reg(this.aBatch);
     this.sLookupBatch = reg(this.aLookupBatch);
     slotRegistry.register(this, [this.sElem, this.sDelete, this.sNoKey, this.sNext, this.sFirst, this.sBatch, this.sLookupBatch], this);
+    this.opLookup = BpfCmd.MapLookupElem | (this.sElem << 8);
+    this.opUpdate = BpfCmd.MapUpdateElem | (this.sElem << 8);
+  }
+
+  /** bpf(cmd, attr of `slot`) through the control block: result or -errno. */
+  private call(cmd: BpfCmd, slot: number): number {
+    const c = this.ctl;
+    c[0] = cmd | (slot << 8);
+    this.run();
+    return c[1]!;
   }
 
   /** Wrap an fd we own (takes ownership; closes it on failure). */
@@ -309,14 +347,17 @@ export class KernelMap implements BackendMap {
     if (ks <= 16) for (let i = 0; i < ks; i++) k[i] = key[i]!;
     else k.set(key);
     this.elemU32[6] = flags;
-    const r = this.slot(BpfCmd.MapLookupElem, this.sElem);
+    const c = this.ctl;
+    c[0] = this.opLookup;
+    this.run();
+    const r = c[1]!;
     if (r < 0) return this.lookupFailed(r);
     return this.copyValue();
   }
 
   private lookupNoKey(flags: number): Uint8Array | undefined {
     this.aNoKey.u32[6] = flags;
-    const r = this.slot(BpfCmd.MapLookupElem, this.sNoKey);
+    const r = this.call(BpfCmd.MapLookupElem, this.sNoKey);
     if (r < 0) return this.lookupFailed(r);
     return this.copyValue();
   }
@@ -350,7 +391,10 @@ export class KernelMap implements BackendMap {
     if (n <= 16) for (let i = 0; i < n; i++) v[i] = value[i]!;
     else v.set(value);
     this.elemU32[6] = flags;
-    const r = this.slot(BpfCmd.MapUpdateElem, this.sElem);
+    const c = this.ctl;
+    c[0] = this.opUpdate;
+    this.run();
+    const r = c[1]!;
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
   }
 
@@ -358,14 +402,14 @@ export class KernelMap implements BackendMap {
     if (value.length !== this.valueBytes) this.checkValue('update', value);
     copySmall(this.value, value);
     this.aNoKey.u32[6] = flags;
-    const r = this.slot(BpfCmd.MapUpdateElem, this.sNoKey);
+    const r = this.call(BpfCmd.MapUpdateElem, this.sNoKey);
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
   }
 
   delete(key: Uint8Array): void {
     if (key.length !== this.info.keySize) this.checkKey('delete', key);
     copySmall(this.key, key);
-    const r = this.slot(BpfCmd.MapDeleteElem, this.sDelete);
+    const r = this.call(BpfCmd.MapDeleteElem, this.sDelete);
     if (r < 0) throw mapError(this.info.name, 'delete', BpfCmd.MapDeleteElem, -r);
   }
 
@@ -377,7 +421,7 @@ export class KernelMap implements BackendMap {
       copySmall(this.key, key);
       slot = this.sNext;
     }
-    const r = this.slot(BpfCmd.MapGetNextKey, slot);
+    const r = this.call(BpfCmd.MapGetNextKey, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'next key of', BpfCmd.MapGetNextKey, -r);
@@ -398,7 +442,7 @@ export class KernelMap implements BackendMap {
       slot = this.sElem;
     }
     a.u32[6] = 0;
-    const r = this.slot(BpfCmd.MapLookupAndDeleteElem, slot);
+    const r = this.call(BpfCmd.MapLookupAndDeleteElem, slot);
     if (r < 0) {
       if (r === -Errno.ENOENT) return undefined;
       throw mapError(this.info.name, 'lookup and delete', BpfCmd.MapLookupAndDeleteElem, -r);
@@ -454,7 +498,7 @@ export class KernelMap implements BackendMap {
     }
     u[MapBatchOff.Count >> 2] = count;
     const cmd = andDelete ? BpfCmd.MapLookupAndDeleteBatch : BpfCmd.MapLookupBatch;
-    const r = this.slot(cmd, this.sLookupBatch);
+    const r = this.call(cmd, this.sLookupBatch);
     if (r < 0 && r !== -Errno.ENOENT) {
       const op = andDelete ? 'lookup and delete batch' : 'lookup batch';
       if (r === -Errno.ENOSPC) {
@@ -519,7 +563,7 @@ export class KernelMap implements BackendMap {
     const u = a.u32;
     u[MapBatchOff.Count >> 2] = count;
     u[MapBatchOff.ElemFlags >> 2] = elemFlags;
-    const r = this.slot(cmd, this.sBatch);
+    const r = this.call(cmd, this.sBatch);
     this.batchDone = u[MapBatchOff.Count >> 2]!;
     // drop the pointers: the buffers belong to the caller
     u[MapBatchOff.Keys >> 2] = 0;

@@ -15,6 +15,20 @@ export function sys(): BpfSys {
   return (sysCache ??= loadBinding());
 }
 
+let control: Int32Array | undefined;
+
+/**
+ * This thread's control block for `bpfSlotRun` (registered with the addon on first use): word 0
+ * takes `cmd | slotId << 8`, word 1 receives the result or -errno. One per thread, shared by
+ * every map (calls are synchronous); the block has a cache line to itself.
+ */
+export function slotControl(): Int32Array {
+  if (control) return control;
+  const c = new Int32Array(new ArrayBuffer(64));
+  sys().bpfSlotControl(c);
+  return (control = c);
+}
+
 /** The hint for an errno of a bpf(2) operation, or undefined. */
 export function errnoHint(errno: number): string | undefined {
   switch (errno) {
