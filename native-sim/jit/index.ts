@@ -29,6 +29,7 @@ import type { PacketBuf } from '../context/packet.js';
 import { XdpContext } from '../context/xdp.js';
 import { mapLookupElem } from '../helpers/maps.js';
 import type { Region } from '../memory/index.js';
+import { ArrayMap } from '../maps/array.js';
 import type { SimMap } from '../maps/base.js';
 import { MAP_TABLE } from '../maps/registry.js';
 import { CodeBuilder } from './builder.js';
@@ -845,6 +846,15 @@ function emitFunction(
             if (direct !== undefined) {
               // bpf_map_lookup_elem(&map, &key-on-stack): the helper's own fast path, called directly
               const m = b.param(`MAP${direct.map.info.id}`, direct.map);
+              const dm = direct.map;
+              if (dm instanceof ArrayMap && dm.info.keySize === 4) {
+                // array: ArrayMap.progLookupRegion inline (u32 key, index check, the element's
+                // region of this CPU's slot, created on first use by elementRegion)
+                b.line(`if (SOK) { t = SV.getUint32(${direct.slot}, true); ` +
+                  `if (t >= ${dm.info.maxEntries}) { r0l = 0; r0h = 0; } else { R = ${m}.regions[${dm.percpu ? 'CPU' : '0'}][t]; ` +
+                  `if (R === undefined) R = ${m}.elementRegion(t, CPU); r0l = (t * ${dm.stride}) | 0; r0h = ${TAG} | R.id; ` +
+                  `cH = r0h; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } } else {`);
+              } else
               b.line(`if (SOK) { R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, CPU); ` +
                 `if (R === null) { r0l = 0; r0h = 0; } else { r0l = ${m}.refOffset | 0; r0h = ${TAG} | R.id; ` +
                 // lookups only add regions (never move or release one): the cache stays valid,
