@@ -527,9 +527,13 @@ export class KernelMap implements BackendMap {
     const kBytes = got * this.keySize;
     const tokenOff = (vBytes + kBytes + 7) & ~7;
     const more = this.bMore;
-    const out = new Uint8Array(more ? tokenOff + t : vBytes + kBytes);
+    // Uninitialised memory (every byte is written below): no zero fill of a result that can be
+    // megabytes; a plain Uint8Array over its own ArrayBuffer, as before.
+    const size = more ? tokenOff + t : vBytes + kBytes;
+    const out = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
     if (vBytes > 0) out.set(b.subarray(this.bValuesOff, this.bValuesOff + vBytes), 0);
     if (kBytes > 0) out.set(b.subarray(this.bKeysOff, this.bKeysOff + kBytes), vBytes);
+    for (let i = vBytes + kBytes; i < tokenOff; i++) out[i] = 0;
     const res: BatchResult = { keys: out.subarray(vBytes, vBytes + kBytes), values: out.subarray(0, vBytes), count: got };
     if (more) {
       for (let i = 0; i < t; i++) out[tokenOff + i] = b[t + i]!;
