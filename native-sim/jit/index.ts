@@ -31,6 +31,7 @@ import { mapLookupElem } from '../helpers/maps.js';
 import type { Region } from '../memory/index.js';
 import { ArrayMap } from '../maps/array.js';
 import type { SimMap } from '../maps/base.js';
+import { HashMap } from '../maps/hash.js';
 import { MAP_TABLE } from '../maps/registry.js';
 import { CodeBuilder } from './builder.js';
 import { hiFacts, liveAtEntry, liveIn, type HiFacts } from './facts.js';
@@ -853,6 +854,13 @@ function emitFunction(
                 b.line(`if (SOK) { t = SV.getUint32(${direct.slot}, true); ` +
                   `if (t >= ${dm.info.maxEntries}) { r0l = 0; r0h = 0; } else { R = ${m}.regions[${dm.percpu ? 'CPU' : '0'}][t]; ` +
                   `if (R === undefined) R = ${m}.elementRegion(t, CPU); r0l = (t * ${dm.stride}) | 0; r0h = ${TAG} | R.id; ` +
+                  `cH = r0h; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } } else {`);
+              } else if (dm instanceof HashMap && Object.getPrototypeOf(dm) === HashMap.prototype && dm.direct !== null && !dm.lru && !dm.percpu && dm.info.keySize <= 2) {
+                // hash with a 1- or 2-byte key: the entry indexed by the key value; the value's
+                // region (offset 0) as HashMap.progLookupRegion gives it, which creates it on first use
+                const key = dm.info.keySize === 1 ? `SV.getUint8(${direct.slot})` : `SV.getUint16(${direct.slot}, true)`;
+                b.line(`if (SOK) { P = ${m}.direct[${key}]; if (P === undefined) { r0l = 0; r0h = 0; } else { ` +
+                  `R = P.region; if (R === null) R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, CPU); P = null; r0l = 0; r0h = ${TAG} | R.id; ` +
                   `cH = r0h; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } } else {`);
               } else
               b.line(`if (SOK) { R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, CPU); ` +

@@ -48,8 +48,11 @@ export class HashMap extends SimMap {
   readonly lru: boolean;
   protected readonly slots: number;
   protected readonly stride: number;
-  /** Keys of 1 or 2 bytes: entries indexed directly by the key value (no hashing on lookups). */
-  protected readonly direct: (HashEntry | undefined)[] | null;
+  /**
+   * Keys of 1 or 2 bytes: entries indexed directly by the key value (no hashing on lookups).
+   * Read by the JIT's inline lookups of plain (not LRU, not per-CPU) hash maps.
+   */
+  readonly direct: (HashEntry | undefined)[] | null;
   /**
    * Keys over 2 bytes: program lookups go through an open-addressing index (linear probing, at
    * most half full) of the entries by keyHash, comparing key bytes in place: no key identity

@@ -1,4 +1,4 @@
-// Array and per-CPU array lookups (inlined by the JIT when the key is on the stack): same
+// Array, per-CPU array and 1-/2-byte-key hash lookups (inlined by the JIT when the key is on the stack): same
 // results and map contents on the JIT and the interpreter, on CPU 0 and CPU 2.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,10 +10,10 @@ const SRC = join(import.meta.dirname, 'progs', 'array_lookup.bpf.c');
 
 function dump(obj: BpfObject): string {
   const out: string[] = [];
-  for (const name of ['arr', 'pcpu', 'odd']) {
+  for (const name of ['arr', 'pcpu', 'odd', 'h16', 'h8']) {
     const m = obj.maps[name]!.raw;
-    for (let k = 0; k < 4; k++) {
-      const key = new Uint8Array([k, 0, 0, 0]);
+    for (let k = 0; k < 6; k++) {
+      const key = name === 'h16' ? new Uint8Array([1, k]) : name === 'h8' ? new Uint8Array([k]) : new Uint8Array([k, 0, 0, 0]);
       const v = m.lookup(key);
       out.push(`${name}[${k}]=${v === undefined ? '-' : Buffer.from(v).toString('hex')}`);
     }
@@ -28,6 +28,9 @@ describe('array map lookups', () => {
     for (const engine of ['jit', 'interpreter'] as const) {
       const b = new EmulatorBackend({ engine, possibleCpus: 4 });
       const obj = await load(path, { backend: b });
+      // some keys present (lookups hit, values regions created on first use), some absent
+      for (const k of [1, 2, 4]) obj.maps.h16!.raw.update(new Uint8Array([1, k]), new Uint8Array(8).fill(k), 0);
+      for (const k of [0, 3]) obj.maps.h8!.raw.update(new Uint8Array([k]), new Uint8Array(4).fill(k), 0);
       const log: string[] = [];
       for (const cpu of [0, 2, 2, 0]) {
         const r = obj.programs.lookups!.run({ ctx: new Uint8Array(8), cpu, flags: 1, ctxSizeOut: 0 });
@@ -37,7 +40,9 @@ describe('array map lookups', () => {
         // the three lookups are inlined (array path), not calls of progLookupRegion
         const js = (obj.programs.lookups!.handle as unknown as { jsSource(): string }).jsSource();
         expect(js.match(/\.regions\[(CPU|0)\]\[t\]/g)?.length).toBe(18);
-        expect(js).not.toMatch(/progLookupRegion/);
+        expect(js.match(/\.direct\[SV\.getUint(8|16)\(/g)?.length).toBe(12);
+        // the only calls left: hash value regions created on first use
+        expect(js.match(/progLookupRegion\(/g)?.length).toBe(12);
       }
       runs.push(log);
       obj.close();

@@ -1,4 +1,4 @@
-// Array and per-CPU array lookups with keys in and out of range (the JIT inlines lookups of
+// Array, per-CPU array and small-key hash lookups with keys in and out of range (the JIT inlines lookups of
 // array maps whose key is on the stack); the result mixes every value read.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -29,6 +29,20 @@ struct {
 	__type(value, struct big);
 } odd SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u16);
+	__type(value, __u64);
+} h16 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u8);
+	__type(value, __u32);
+} h8 SEC(".maps");
+
 SEC("raw_tp/sys_enter")
 int lookups(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -56,6 +70,22 @@ int lookups(struct bpf_raw_tracepoint_args *ctx)
 			o->a += k;
 			o->b[12] += 1;
 			acc += o->a + o->b[12];
+		}
+		__u16 k16 = k * 256 + 1;
+		__u64 *w = bpf_map_lookup_elem(&h16, &k16);
+		if (w) {
+			*w += k + 3;
+			acc = acc * 5 + *w;
+		} else {
+			acc += 77;
+		}
+		__u8 k8 = k;
+		__u32 *x = bpf_map_lookup_elem(&h8, &k8);
+		if (x) {
+			*x += 11;
+			acc = acc * 7 + *x;
+		} else {
+			acc += 99;
 		}
 	}
 	return (int)(acc ^ (acc >> 32));
