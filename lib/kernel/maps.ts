@@ -155,14 +155,27 @@ export function mapBtfId(fd: number): number {
 
 const BAD_FD = 0xffffffff;
 
-/** Copy `src` into `dst` at 0: a byte loop for small sizes (cheaper than TypedArray#set there). */
-function copySmall(dst: Uint8Array, src: Uint8Array): void {
-  const n = src.length;
+/**
+ * dst[0, n) = src[0, n) (both at least n bytes). Up to 16 bytes as straight-line stores in blocks
+ * of 8 and 4 (measured: half the cost of a byte loop for 4 + 8 bytes, a third of
+ * TypedArray#set's); above that TypedArray#set.
+ */
+function copyBytes(dst: Uint8Array, src: Uint8Array, n: number): void {
   if (n > 16) {
-    dst.set(src);
+    dst.set(n === src.length ? src : src.subarray(0, n));
     return;
   }
-  for (let i = 0; i < n; i++) dst[i] = src[i]!;
+  let i = 0;
+  if (n >= 8) {
+    dst[0] = src[0]!; dst[1] = src[1]!; dst[2] = src[2]!; dst[3] = src[3]!;
+    dst[4] = src[4]!; dst[5] = src[5]!; dst[6] = src[6]!; dst[7] = src[7]!;
+    i = 8;
+  }
+  if (n - i >= 4) {
+    dst[i] = src[i]!; dst[i + 1] = src[i + 1]!; dst[i + 2] = src[i + 2]!; dst[i + 3] = src[i + 3]!;
+    i += 4;
+  }
+  for (; i < n; i++) dst[i] = src[i]!;
 }
 
 /** Releases the addon slots of a map that was never closed (memory only; fds are owned by close()). */
@@ -343,9 +356,7 @@ export class KernelMap implements BackendMap {
     if (key === null) return this.lookupNoKey(flags);
     const ks = this.keySize;
     if (key.length !== ks) this.checkKey('lookup', key);
-    const k = this.key;
-    if (ks <= 16) for (let i = 0; i < ks; i++) k[i] = key[i]!;
-    else k.set(key);
+    copyBytes(this.key, key, ks);
     this.elemU32[6] = flags;
     const c = this.ctl;
     c[0] = this.opLookup;
@@ -373,8 +384,7 @@ export class KernelMap implements BackendMap {
     const n = this.valueBytes;
     const v = this.value;
     const out = new Uint8Array(n);
-    if (n <= 16) for (let i = 0; i < n; i++) out[i] = v[i]!;
-    else out.set(n === v.length ? v : v.subarray(0, n));
+    copyBytes(out, v, n);
     return out;
   }
 
@@ -384,12 +394,8 @@ export class KernelMap implements BackendMap {
     if (key.length !== ks) this.checkKey('update', key);
     const n = this.valueBytes;
     if (value.length !== n) this.checkValue('update', value);
-    const k = this.key;
-    if (ks <= 16) for (let i = 0; i < ks; i++) k[i] = key[i]!;
-    else k.set(key);
-    const v = this.value;
-    if (n <= 16) for (let i = 0; i < n; i++) v[i] = value[i]!;
-    else v.set(value);
+    copyBytes(this.key, key, ks);
+    copyBytes(this.value, value, n);
     this.elemU32[6] = flags;
     const c = this.ctl;
     c[0] = this.opUpdate;
@@ -400,7 +406,7 @@ export class KernelMap implements BackendMap {
 
   private updateNoKey(value: Uint8Array, flags: number): void {
     if (value.length !== this.valueBytes) this.checkValue('update', value);
-    copySmall(this.value, value);
+    copyBytes(this.value, value, this.valueBytes);
     this.aNoKey.u32[6] = flags;
     const r = this.call(BpfCmd.MapUpdateElem, this.sNoKey);
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
@@ -408,7 +414,7 @@ export class KernelMap implements BackendMap {
 
   delete(key: Uint8Array): void {
     if (key.length !== this.info.keySize) this.checkKey('delete', key);
-    copySmall(this.key, key);
+    copyBytes(this.key, key, this.keySize);
     const r = this.call(BpfCmd.MapDeleteElem, this.sDelete);
     if (r < 0) throw mapError(this.info.name, 'delete', BpfCmd.MapDeleteElem, -r);
   }
@@ -418,7 +424,7 @@ export class KernelMap implements BackendMap {
     if (key === undefined) slot = this.sFirst;
     else {
       if (key.length !== this.info.keySize) this.checkKey('next key of', key);
-      copySmall(this.key, key);
+      copyBytes(this.key, key, this.keySize);
       slot = this.sNext;
     }
     const r = this.call(BpfCmd.MapGetNextKey, slot);
@@ -437,7 +443,7 @@ export class KernelMap implements BackendMap {
       slot = this.sNoKey;
     } else {
       if (key.length !== this.info.keySize) this.checkKey('lookup and delete', key);
-      copySmall(this.key, key);
+      copyBytes(this.key, key, this.keySize);
       a = this.aElem;
       slot = this.sElem;
     }
