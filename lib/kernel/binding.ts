@@ -29,10 +29,10 @@ export interface BpfSys {
   /** bpf(2) on a registered buffer: `syscall(__NR_bpf, cmd, buf, buf.byteLength)`; result or -errno. */
   bpfSlot(cmd: number, id: number): number;
   /**
-   * Register this thread's control block for bpfSlotRun: an Int32Array of at least 2 elements
-   * (kept alive until replaced). Returns 0.
+   * This thread's control block for bpfSlotRun (an Int32Array of 16, created on first call;
+   * always the same array afterwards, so every copy of the library in a thread shares it).
    */
-  bpfSlotControl(ctl: Int32Array): number;
+  bpfSlotControl(): Int32Array;
   /**
    * bpfSlot without arguments or return value (the cheapest N-API call): reads
    * `cmd | slotId << 8` from control word 0, writes the result or -errno into word 1.

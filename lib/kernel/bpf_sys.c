@@ -173,7 +173,7 @@ typedef struct instance {
   int32_t *free_ids;
   int32_t nfree;
   int32_t *ctl;     /* bpfSlotRun control block: [0] cmd | id << 8, [1] result */
-  napi_ref ctl_ref; /* keeps the control block's buffer alive */
+  napi_ref ctl_ref; /* the control block's Int32Array (strong) */
 } instance;
 
 /*
@@ -271,23 +271,29 @@ static napi_value js_bpf_slot(napi_env env, napi_callback_info info) {
 }
 
 /*
- * bpfSlotControl(buffer) → 0: register this environment's control block for bpfSlotRun, at least
- * 8 bytes, 4-aligned (an Int32Array; kept alive until replaced).
+ * bpfSlotControl() → Int32Array(16): this environment's control block for bpfSlotRun, created on
+ * the first call; every later call returns the same array, so all copies of the TypeScript side
+ * loaded into one environment share it.
  */
 static napi_value js_bpf_slot_control(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  void *p;
-  size_t len;
-  if (!get_buf(env, argv[0], &p, &len, 0) || len < 8 || ((uintptr_t)p & 3))
-    return throw_arg(env, "bpfSlotControl: expected a 4-aligned buffer of at least 8 bytes");
   instance *in = get_instance(env);
   if (!in) return throw_arg(env, "bpfSlotControl: addon not initialised");
+  napi_value arr;
+  if (in->ctl_ref) {
+    CHECK(napi_get_reference_value(env, in->ctl_ref, &arr));
+    if (arr) return arr;
+  }
+  napi_value ab;
+  void *data;
+  CHECK(napi_create_arraybuffer(env, 64, &data, &ab));
+  memset(data, 0, 64);
+  CHECK(napi_create_typedarray(env, napi_int32_array, 16, ab, 0, &arr));
   napi_ref ref;
-  CHECK(napi_create_reference(env, argv[0], 1, &ref));
+  CHECK(napi_create_reference(env, arr, 1, &ref));
   if (in->ctl_ref) napi_delete_reference(env, in->ctl_ref);
   in->ctl_ref = ref;
-  in->ctl = (int32_t *)p;
-  return make_i32(env, 0);
+  in->ctl = (int32_t *)data;
+  return arr;
 }
 
 /* bpf(2) without the libc wrapper on x86-64 (one frame and the errno TLS access fewer): result or -errno */

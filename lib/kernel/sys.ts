@@ -18,15 +18,12 @@ export function sys(): BpfSys {
 let control: Int32Array | undefined;
 
 /**
- * This thread's control block for `bpfSlotRun` (registered with the addon on first use): word 0
- * takes `cmd | slotId << 8`, word 1 receives the result or -errno. One per thread, shared by
- * every map (calls are synchronous); the block has a cache line to itself.
+ * This thread's control block for `bpfSlotRun` (owned by the addon, one per thread, the same
+ * array for every copy of this module): word 0 takes `cmd | slotId << 8`, word 1 receives the
+ * result or -errno. Shared by every map (calls are synchronous).
  */
 export function slotControl(): Int32Array {
-  if (control) return control;
-  const c = new Int32Array(new ArrayBuffer(64));
-  sys().bpfSlotControl(c);
-  return (control = c);
+  return (control ??= sys().bpfSlotControl());
 }
 
 /** The hint for an errno of a bpf(2) operation, or undefined. */
