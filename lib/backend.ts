@@ -51,6 +51,12 @@ export interface BackendMap {
   readonly fd?: number;
   /** Look up `key` (null for queue/stack peek). Undefined when absent. */
   lookup(key: Uint8Array | null, flags?: number): Uint8Array | undefined;
+  /**
+   * Look up `key` into `out` (exactly the user value size: per-CPU maps all CPUs' values, each
+   * rounded up to 8 bytes); false when absent, `out` then untouched. No allocation where the
+   * backend has a native path (BpfMap.lookupInto falls back to `lookup` + copy).
+   */
+  lookupInto?(key: Uint8Array | null, out: Uint8Array, flags?: number): boolean;
   /** Insert or replace. `flags`: 0 any, 1 noexist, 2 exist, 4 lock. `key` null for queue/stack push. */
   update(key: Uint8Array | null, value: Uint8Array, flags: number): void;
   /** Delete `key`; throws MapError KEY_NOT_FOUND when absent (EINVAL-style errors for arrays). */

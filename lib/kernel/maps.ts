@@ -366,6 +366,31 @@ export class KernelMap implements BackendMap {
     return this.copyValue();
   }
 
+  lookupInto(key: Uint8Array | null, out: Uint8Array, flags = 0): boolean {
+    const n = this.valueBytes;
+    if (out.length !== n) throw new ArgumentError(`lookup map ${this.info.name}: output buffer is ${out.length} bytes, expected ${n}`);
+    let r: number;
+    if (key === null) {
+      this.aNoKey.u32[6] = flags;
+      r = this.call(BpfCmd.MapLookupElem, this.sNoKey);
+    } else {
+      const ks = this.keySize;
+      if (key.length !== ks) this.checkKey('lookup', key);
+      copyBytes(this.key, key, ks);
+      this.elemU32[6] = flags;
+      const c = this.ctl;
+      c[0] = this.opLookup;
+      this.run();
+      r = c[1]!;
+    }
+    if (r < 0) {
+      this.lookupFailed(r);
+      return false;
+    }
+    copyBytes(out, this.value, n);
+    return true;
+  }
+
   private lookupNoKey(flags: number): Uint8Array | undefined {
     this.aNoKey.u32[6] = flags;
     const r = this.call(BpfCmd.MapLookupElem, this.sNoKey);

@@ -229,6 +229,23 @@ export class BpfMap<K = unknown, V = unknown> {
     return v === undefined ? undefined : this.decValue(v);
   }
 
+  /**
+   * Look `key` up and write the value's raw bytes into `out` (the caller's memory, reused across
+   * calls: no allocation on the kernel backend, like libbpf's `bpf_map_lookup_elem`); returns
+   * false when the key is absent. `out` must be exactly the value size (per-CPU maps: every
+   * possible CPU's value, each rounded up to 8 bytes); decode it with `decode(map.valueCodec, out)`.
+   */
+  lookupInto(key: K, out: Uint8Array): boolean {
+    this.live('lookup');
+    const k = this.encKey('lookup', key);
+    if (this.handle.lookupInto) return this.handle.lookupInto(k, out);
+    const v = this.handle.lookup(k);
+    if (v === undefined) return false;
+    if (v.length !== out.length) throw new ArgumentError(`lookup map ${this.name}: output buffer is ${out.length} bytes, expected ${v.length}`);
+    out.set(v);
+    return true;
+  }
+
   /** Alias of `lookup`. */
   get(key: K): V | undefined {
     return this.lookup(key);

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, MapError } from '../../lib/errors.js';
-import { BpfMap, Link, load, openObject, type BpfObject } from '../../lib/index.js';
+import { BpfMap, Link, decode, load, openObject, type BpfObject } from '../../lib/index.js';
 import type { ObjectSpec } from '../../lib/spec/index.js';
 import { compileProg } from '../helpers/progs.js';
 
@@ -53,6 +53,17 @@ async function script(backend: 'kernel' | 'emulator'): Promise<Outcome> {
     expect(() => policy.update(443, { action: 0, flags: 0 }, 'noexist')).toThrow(MapError);
     expect(policy.lookup(443)).toEqual({ action: 0, flags: 7 });
     expect(policy.lookup(444)).toBeUndefined();
+    // lookupInto: the raw value into the caller's buffer, untouched when absent
+    const into = new Uint8Array(8).fill(0xee);
+    expect(policy.lookupInto(443, into)).toBe(true);
+    expect([...into]).toEqual([0, 0, 0, 0, 7, 0, 0, 0]);
+    expect(decode(policy.valueCodec, into)).toEqual({ action: 0, flags: 7 });
+    into.fill(0xee);
+    expect(policy.lookupInto(444, into)).toBe(false);
+    expect([...into]).toEqual(new Array(8).fill(0xee));
+    expect(() => policy.lookupInto(443, new Uint8Array(7))).toThrow(/output buffer is 7 bytes, expected 8/);
+    const statsInto = new Uint8Array(8 * obj.backend.possibleCpus);
+    expect(obj.maps.stats!.lookupInto(0, statsInto)).toBe(true);
     const prog = obj.programs.port_filter!;
     out.verdicts = [tcpFrame(80), tcpFrame(22), tcpFrame(443), tcpFrame(80, 17), new Uint8Array(20)].map((data) => prog.run({ data }).retval);
     const perCpu = (i: number) => (obj.maps.stats!.lookup(i) as bigint[]).reduce((a, b) => a + b, 0n);
