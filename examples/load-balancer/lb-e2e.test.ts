@@ -5,18 +5,27 @@
  * TCP connections from the client to the VIP must land on the backend Maglev predicts
  * (LoadBalancer.backendFor), and established connections must stay on their backend when a
  * backend is added.
+ *
+ * Every helper runs as one process: `ip netns exec` execs Node directly with tsx's loader (the
+ * tsx CLI would fork a second Node that outlives a kill of the first). The long-running ones
+ * (backend servers, the holding client) get their own process group, which the test ends
+ * (SIGTERM, then SIGKILL) on every path; they also exit when their stdin pipe from the test
+ * closes, so they cannot outlive a test process that dies without cleaning up.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadBalancer, openPinnedDataPlane } from './control.js';
 
 const isRootLinux = process.platform === 'linux' && process.getuid?.() === 0;
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** Command line running the helper script `file` (relative to this file) as a single Node process. */
+const script = (file: string, ...args: string[]) => [process.execPath, '--import', TSX_LOADER, here(file), ...args];
 
 const tag = `lbe${process.pid % 100000}`;
 const NS = { sw: `${tag}-sw`, c: `${tag}-c`, lb: `${tag}-lb`, gw: `${tag}-gw`, b1: `${tag}-b1`, b2: `${tag}-b2`, b3: `${tag}-b3` };
@@ -25,7 +34,7 @@ const VIP = '10.200.100.1';
 const HOSTS = ['c', 'lb', 'gw', 'b1', 'b2', 'b3'] as const;
 
 function sh(cmd: string, args: string[], opts: { input?: string; timeout?: number } = {}): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', timeout: opts.timeout ?? 60_000, input: opts.input, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, { encoding: 'utf8', timeout: opts.timeout ?? 60_000, killSignal: 'SIGKILL', input: opts.input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 const ip = (...a: string[]) => sh('ip', a);
 const inNs = (ns: string, ...a: string[]) => sh('ip', ['netns', 'exec', ns, ...a]);
@@ -33,13 +42,38 @@ const inNs = (ns: string, ...a: string[]) => sh('ip', ['netns', 'exec', ns, ...a
 describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Linux)', () => {
   let work = '';
   let bpffs = '';
-  const servers: ChildProcess[] = [];
+  const children: ChildProcess[] = [];
 
-  function cleanup(): void {
-    for (const s of servers) if (s.pid && s.exitCode === null) s.kill('SIGKILL');
+  /** Start a long-running helper in namespace `ns`, in its own process group, stdin piped from here. */
+  function start(ns: string, file: string, ...args: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, ...script(file, ...args)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    children.push(child);
+    return child;
+  }
+
+  /**
+   * End a helper started by start(): close its stdin, signal its process group with SIGTERM,
+   * then SIGKILL after a grace period; resolves once it has exited. The group is only signalled
+   * while its leader (the helper, which forks nothing) has not been reaped, so the id is ours.
+   */
+  async function stop(child: ChildProcess, graceMs = 2000): Promise<void> {
+    const alive = () => child.exitCode === null && child.signalCode === null;
+    const exited = new Promise<void>((resolve) => { if (!alive()) resolve(); else child.once('exit', () => resolve()); });
+    const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    const signal = (sig: NodeJS.Signals) => { if (child.pid !== undefined && alive()) { try { process.kill(-child.pid, sig); } catch { /* already gone */ } } };
+    child.stdin?.destroy();
+    signal('SIGTERM');
+    if (await within(graceMs)) return;
+    signal('SIGKILL');
+    if (!(await within(5000))) throw new Error(`helper pid ${child.pid} did not exit after SIGKILL`);
+  }
+
+  async function cleanup(): Promise<void> {
+    const stopped = await Promise.allSettled(children.map((c) => stop(c)));
     for (const ns of Object.values(NS)) { try { ip('netns', 'del', ns); } catch { /* not created */ } }
     if (bpffs) { try { sh('umount', [bpffs]); } catch { /* not mounted */ } }
     if (work) rmSync(work, { recursive: true, force: true });
+    for (const r of stopped) if (r.status === 'rejected') throw r.reason;
   }
 
   beforeAll(async () => {
@@ -63,9 +97,8 @@ describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Lin
     for (const b of ['b1', 'b2', 'b3'] as const) {
       ip('-n', NS[b], 'addr', 'add', `${VIP}/32`, 'dev', 'lo');
       inNs(NS[b], 'sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2');
-      inNs(NS[b], TSX, here('./e2e/attach-decap.ts'), 'eth0', join(bpffs, `${b}-decap`));
-      const srv = spawn('ip', ['netns', 'exec', NS[b], TSX, here('./e2e/server.ts'), b, VIP, '80'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      servers.push(srv);
+      inNs(NS[b], ...script('./e2e/attach-decap.ts', 'eth0', join(bpffs, `${b}-decap`)));
+      const srv = start(NS[b], './e2e/server.ts', b, VIP, '80');
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`server ${b} did not start`)), 20_000);
         srv.stdout!.once('data', () => { clearTimeout(t); resolve(); });
@@ -74,10 +107,10 @@ describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Lin
     }
   }, 180_000);
 
-  afterAll(() => {
-    try { inNs(NS.lb, TSX, here('./e2e/cli.ts'), 'lb', 'destroy', '--pin-dir', join(bpffs, 'lb')); } catch { /* not started */ }
-    cleanup();
-  });
+  afterAll(async () => {
+    try { inNs(NS.lb, ...script('./e2e/cli.ts', 'lb', 'destroy', '--pin-dir', join(bpffs, 'lb'))); } catch { /* not started */ }
+    await cleanup();
+  }, 60_000);
 
   function config(backends: string[]): string {
     const mac = JSON.parse(ip('-n', NS.gw, '-j', 'link', 'show', 'eth0'))[0].address as string;
@@ -96,7 +129,7 @@ describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Lin
   }
 
   function lbCli(...args: string[]): string {
-    return inNs(NS.lb, TSX, here('./e2e/cli.ts'), 'lb', ...args);
+    return inNs(NS.lb, ...script('./e2e/cli.ts', 'lb', ...args));
   }
 
   async function running(): Promise<{ lb: LoadBalancer; close(): void }> {
@@ -117,7 +150,7 @@ describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Lin
 
     // 1. Short connections from 24 source ports: each lands where backendFor says.
     const ports = Array.from({ length: 24 }, (_, i) => 20000 + i * 7);
-    const out = inNs(NS.c, TSX, here('./e2e/client.ts'), VIP, '80', ports.join(','));
+    const out = inNs(NS.c, ...script('./e2e/client.ts', VIP, '80', ports.join(',')));
     const got = JSON.parse(out) as { sport: number; greeting: string }[];
     const r1 = await running();
     try {
@@ -130,7 +163,7 @@ describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Lin
 
     // 2. Long-lived connections survive adding a backend (connection table), new ones use the new ring.
     const holdPorts = Array.from({ length: 12 }, (_, i) => 30000 + i * 11);
-    const client = spawn('ip', ['netns', 'exec', NS.c, TSX, here('./e2e/client.ts'), VIP, '80', holdPorts.join(','), '--hold'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const client = start(NS.c, './e2e/client.ts', VIP, '80', holdPorts.join(','), '--hold');
     const lines: string[] = [];
     let buf = '';
     client.stdout!.on('data', (d: Buffer) => {
@@ -161,10 +194,10 @@ describe.skipIf(!isRootLinux)('load balancer end to end on the kernel (root, Lin
       const replies = JSON.parse(lines[1]!) as { sport: number; reply: string }[];
       expect(replies.map((r) => r.reply)).toEqual(greetings.map((g) => `${g.greeting}:ping`));
     } finally {
-      if (client.exitCode === null) client.kill('SIGKILL');
+      await stop(client);
     }
 
-    const after = JSON.parse(inNs(NS.c, TSX, here('./e2e/client.ts'), VIP, '80', ports.join(','))) as { sport: number; greeting: string }[];
+    const after = JSON.parse(inNs(NS.c, ...script('./e2e/client.ts', VIP, '80', ports.join(',')))) as { sport: number; greeting: string }[];
     const r2 = await running();
     try {
       const want = after.map((g) => nameOf(r2.lb.backendFor({ src: IP.c, dst: VIP, sport: g.sport, dport: 80, protocol: 'tcp' }, { newConnection: true })));

@@ -2,7 +2,8 @@
 // Usage: client.ts VIP PORT SPORT[,SPORT...] [--hold]
 // Opens one connection per source port and prints one JSON line: [{ sport, greeting }].
 // With --hold the connections stay open; after a line on stdin each sends "ping" and a second
-// JSON line lists [{ sport, reply }]. Every step is bounded by a timeout.
+// JSON line lists [{ sport, reply }]. Every step is bounded by a timeout; if stdin closes before
+// that line (the test process died or gave up), the client exits at once.
 import { connect, type Socket } from 'node:net';
 
 const [vip, portText, sportsText, hold] = process.argv.slice(2);
@@ -43,7 +44,13 @@ const conns = [];
 for (const sp of sports) conns.push(await open(sp));
 console.log(JSON.stringify(conns.map((c) => ({ sport: c.sport, greeting: c.greeting }))));
 if (hold === '--hold') {
-  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  const gone = () => process.exit(1);
+  await new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.stdin.once('end', gone);
+    process.stdin.once('error', gone);
+  });
+  process.stdin.off('end', gone).off('error', gone).destroy();
   const replies = [];
   for (const c of conns) {
     if (!c.socket) { replies.push({ sport: c.sport, reply: 'error: not connected' }); continue; }
