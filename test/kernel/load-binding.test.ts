@@ -35,9 +35,27 @@ describe.skipIf(kernelSkipReason !== undefined)(title, () => {
     expect([...value]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     key[0] = 9; // out of range
     expect(s.bpfSlot(1, id)).toBe(-2);
+    // the same lookups through bpfSlotRun and this thread's control block
+    const ctl = s.bpfSlotControl();
+    expect(ctl).toBeInstanceOf(Int32Array);
+    expect(s.bpfSlotControl()).toBe(ctl); // one block per environment, not a new one per call
+    key[0] = 2;
+    value.fill(0xff);
+    ctl[0] = 1 | (id << 8);
+    ctl[1] = 12345;
+    s.bpfSlotRun();
+    expect(ctl[1]).toBe(0);
+    expect([...value]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    key[0] = 4; // out of range
+    s.bpfSlotRun();
+    expect(ctl[1]).toBe(-2);
+    ctl[0] = 1 | ((id + 1000) << 8);
+    expect(() => s.bpfSlotRun()).toThrow(/bpfSlotRun: unknown slot/);
     expect(s.bpfUnregister(id)).toBe(0);
     expect(s.bpfUnregister(id)).toBe(-2);
     expect(() => s.bpfSlot(1, id)).toThrow(/unknown slot/);
+    ctl[0] = 1 | (id << 8);
+    expect(() => s.bpfSlotRun()).toThrow(/unknown slot/); // released slots are refused too
     const buf = new Uint8Array(64);
     expect(s.addressOf(buf.subarray(16)) - s.addressOf(buf)).toBe(16n);
     expect(s.addressOf(null)).toBe(0n);
