@@ -327,6 +327,11 @@ export class Attr {
   call(cmd: BpfCmd): number {
     return this.sys.bpf(cmd, this.bytes);
   }
+
+  /** bpf(cmd) with signals blocked during the call (see BpfSys.bpfNoSignals). */
+  callNoSignals(cmd: BpfCmd): number {
+    return this.sys.bpfNoSignals(cmd, this.bytes);
+  }
 }
 
 /** NUL-terminated C string bytes (kept alive by the caller / an Attr). */

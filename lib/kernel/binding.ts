@@ -20,6 +20,11 @@ export interface BpfSys {
   /** bpf(2): `syscall(__NR_bpf, cmd, attr, attr.byteLength)`. */
   bpf(cmd: number, attr: BufferLike): number;
   /**
+   * bpf(2) with the thread's blockable signals blocked during the call (program loads: the
+   * verifier aborts with EAGAIN when a signal is pending; pending signals are delivered after).
+   */
+  bpfNoSignals(cmd: number, attr: BufferLike): number;
+  /**
    * Register a buffer for bpfSlot (hot path): keeps it alive and remembers its address and
    * length. Returns a slot id (> 0) or -errno.
    */
@@ -142,7 +147,7 @@ export function addonPaths(): string[] {
 }
 
 const REQUIRED: readonly (keyof BpfSys)[] = [
-  'bpf', 'bpfRegister', 'bpfUnregister', 'bpfSlot', 'bpfSlotControl', 'bpfSlotRun', 'addressOf', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'socket', 'bind',
+  'bpf', 'bpfNoSignals', 'bpfRegister', 'bpfUnregister', 'bpfSlot', 'bpfSlotControl', 'bpfSlotRun', 'addressOf', 'perfEventOpen', 'ioctl', 'mmap', 'munmap', 'close', 'socket', 'bind',
   'setsockopt', 'getsockopt', 'sendto', 'recv', 'ifNameToIndex', 'errnoString', 'pollStart',
   'pollStop', 'pollRef', 'atomicLoad64', 'atomicStore64', 'pageSize', 'getpid', 'gettid',
 ];

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,30 @@ static napi_value js_bpf(napi_env env, napi_callback_info info) {
   if (!get_i32(env, argv[0], &cmd)) return throw_arg(env, "bpf: cmd must be a number");
   if (!get_buf(env, argv[1], &attr, &len, 0)) return throw_arg(env, "bpf: attr must be a buffer");
   long r = syscall(__NR_bpf, cmd, attr, (unsigned int)len);
+  return ret_long(env, r);
+}
+
+/*
+ * bpfNoSignals(cmd, attr): bpf(2) with every blockable signal blocked in this thread for the
+ * duration of the call. The kernel verifier gives up with EAGAIN when a signal is pending, and a
+ * Node process gets signals all the time (SIGCHLD from children, SIGPROF from --cpu-prof, ...):
+ * a large program could then never load. Signals that arrive meanwhile stay pending and are
+ * delivered when the mask is restored.
+ */
+static napi_value js_bpf_no_signals(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t cmd;
+  void *attr;
+  size_t len;
+  if (!get_i32(env, argv[0], &cmd)) return throw_arg(env, "bpfNoSignals: cmd must be a number");
+  if (!get_buf(env, argv[1], &attr, &len, 0)) return throw_arg(env, "bpfNoSignals: attr must be a buffer");
+  sigset_t all, old;
+  sigfillset(&all);
+  int masked = pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
+  long r = syscall(__NR_bpf, cmd, attr, (unsigned int)len);
+  int saved = errno;
+  if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
   return ret_long(env, r);
 }
 
@@ -788,6 +813,7 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_callback fn;
   } fns[] = {
       {"bpf", js_bpf},
+      {"bpfNoSignals", js_bpf_no_signals},
       {"bpfRegister", js_bpf_register},
       {"bpfUnregister", js_bpf_unregister},
       {"bpfSlot", js_bpf_slot},

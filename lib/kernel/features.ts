@@ -77,7 +77,7 @@ export function probeHelper(progType: ProgType, helper: number | string): Helper
     .setU32(ProgLoadOff.LogLevel, 1)
     .setU32(ProgLoadOff.LogSize, log.length)
     .ptr(ProgLoadOff.LogBuf, log);
-  const r = attr.call(BpfCmd.ProgLoad);
+  const r = attr.callNoSignals(BpfCmd.ProgLoad);
   let result: HelperSupport;
   if (r >= 0) {
     closeFd(r);

@@ -200,7 +200,9 @@ export class KernelProgram implements BackendProgram {
     }
     if (opts.flags) attr.setU32(TestRunOff.Flags, opts.flags);
     if (opts.cpu !== undefined) attr.setU32(TestRunOff.Cpu, opts.cpu);
-    const r = attr.call(BpfCmd.ProgTestRun);
+    // signals blocked during the run: the kernel stops a test run with EINTR when one is pending
+    // (a profiler's SIGPROF, a child's SIGCHLD), and a run is bounded by its repeat count
+    const r = attr.callNoSignals(BpfCmd.ProgTestRun);
     if (r < 0) {
       const errno = -r;
       if (errno === Errno.ENOTSUPP || errno === Errno.EOPNOTSUPP) {
@@ -294,19 +296,26 @@ export function loadProgram(spec: ProgramSpec, opts: LoadProgramOptions, ctx: Pr
   };
   if (logLevel > 0) setLog(logLevel);
 
-  let r = attr.call(BpfCmd.ProgLoad);
+  // signals blocked during verification (else a pending signal aborts it with EAGAIN); EAGAIN
+  // retried a few times as libbpf does, for the other transient causes
+  const call = (): number => {
+    let res = attr.callNoSignals(BpfCmd.ProgLoad);
+    for (let tries = 1; res === -Errno.EAGAIN && tries < 5; tries++) res = attr.callNoSignals(BpfCmd.ProgLoad);
+    return res;
+  };
+  let r = call();
   let errno = r < 0 ? -r : 0;
   // Failure without a log: retry with one. ENOSPC: grow to what the kernel says it needs.
   if (r < 0 && logLevel === 0 && errno !== Errno.EPERM && errno !== Errno.E2BIG) {
     setLog(1);
-    r = attr.call(BpfCmd.ProgLoad);
+    r = call();
     errno = r < 0 ? -r : 0;
   }
   while (r < 0 && errno === Errno.ENOSPC && logBuf && logSize < LOG_MAX) {
     const need = attr.getU32(ProgLoadOff.LogTrueSize);
     logSize = Math.min(LOG_MAX, Math.max(logSize * 4, need + 1));
     setLog(Math.max(logLevel, 1));
-    r = attr.call(BpfCmd.ProgLoad);
+    r = call();
     errno = r < 0 ? -r : 0;
   }
   const log = logBuf ? decodeLog(logBuf) : '';
