@@ -1,17 +1,21 @@
 /**
  * Benchmark runner (`npm run bench` = `tsx bench/run.ts`). Imports every `bench/*.ts` (except
  * this file) that exports `async function bench(): Promise<BenchReport[]>`, runs them one after
- * another (never in parallel: they measure time), and prints one table. Writes nothing into the
+ * another, each in its own Node process (never in parallel: they measure time), and prints one table. Writes nothing into the
  * tree; benches keep scratch files under the OS temp dir.
  *
  *   npm run bench                     all benchmarks
  *   npm run bench -- map-ops elf      only files whose name contains one of the words
  *   npm run bench -- --json           the reports as JSON on stdout (table on stderr)
+ *   npm run bench -- --same-process   all files in this process (default: each in a fresh one,
+ *                                     so no bench runs in a heap the ones before it left)
  *
  * Each bench measures bpfkit and its baseline side by side in the same run and reports medians;
  * `ratio` = value / baseline, compared against `target` (ratio ≤ target is ok).
  */
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -125,12 +129,31 @@ async function runOne(path: string): Promise<Row[]> {
   }
 }
 
-export async function runBenches(filters: string[], log: (s: string) => void): Promise<Row[]> {
+/**
+ * Run one bench file in a fresh Node process (same flags and loaders as this one), so that no
+ * bench measures in a heap, JIT state or map set left by the benches before it.
+ */
+function runIsolated(path: string): Row[] {
+  const file = basename(path, '.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'bpfkit-bench-'));
+  const out = join(dir, 'rows.json');
+  const t0 = performance.now();
+  try {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', path, out], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (existsSync(out)) return JSON.parse(readFileSync(out, 'utf8')) as Row[];
+    const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+    return [{ file, error: `bench process ended without a report (${why})`, seconds: (performance.now() - t0) / 1000 }];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runBenches(filters: string[], log: (s: string) => void, isolate = true): Promise<Row[]> {
   const files = benchFiles().filter((f) => filters.length === 0 || filters.some((w) => basename(f).includes(w)));
   const rows: Row[] = [];
   for (const f of files) {
     log(`running ${basename(f)} ...\n`);
-    const r = await runOne(f);
+    const r = isolate ? runIsolated(f) : await runOne(f);
     for (const row of r) log(row.error ? `  ${row.file}: error: ${row.error}\n` : `  ${row.report!.name}: ${fmt(row.report!.value)} ${row.report!.unit}\n`);
     rows.push(...r);
   }
@@ -138,10 +161,15 @@ export async function runBenches(filters: string[], log: (s: string) => void): P
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--child') {
+    // one bench file in this process; rows to the file the parent named
+    writeFileSync(argv[2]!, JSON.stringify(await runOne(argv[1]!)));
+    return 0;
+  }
   const json = argv.includes('--json');
   const filters = argv.filter((a) => !a.startsWith('--'));
   const log = (s: string) => process.stderr.write(s);
-  const rows = await runBenches(filters, log);
+  const rows = await runBenches(filters, log, !argv.includes('--same-process'));
   if (rows.length === 0) {
     log(`no benchmarks matched${filters.length ? ` ${filters.join(', ')}` : ''} in ${here}\n`);
     return 1;
