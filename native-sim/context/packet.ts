@@ -18,6 +18,23 @@ export const XDP_FRAME_SIZE = 40;
 export const SKB_HEADROOM = 64;
 export const ETH_HLEN = 14;
 
+const SLAB_PAGES = 32;
+let slab = new ArrayBuffer(0);
+let slabNext = SLAB_PAGES;
+
+/**
+ * A zero-filled PAGE_SIZE page for a packet, cut from a slab of 32 fresh pages (never reused: a
+ * page is only ever handed out once, so no packet can see another's bytes). One ArrayBuffer per
+ * packet made the allocation most of a single test run's cost.
+ */
+export function newPage(): Uint8Array {
+  if (slabNext === SLAB_PAGES) {
+    slab = new ArrayBuffer(PAGE_SIZE * SLAB_PAGES);
+    slabNext = 0;
+  }
+  return new Uint8Array(slab, PAGE_SIZE * slabNext++, PAGE_SIZE);
+}
+
 export class PacketBuf {
   readonly space: AddressSpace;
   readonly region: Region;

@@ -14,7 +14,7 @@
 import type { AddressSpace, Region, RegionHooks } from '../memory/index.js';
 import { RegionFlag, RegionKind } from '../memory/index.js';
 import { E2BIG, EINVAL, ENODEV, runError } from './errors.js';
-import { ETH_HLEN, PAGE_SIZE, PacketBuf, SKB_SHINFO_SIZE, XDP_PACKET_HEADROOM, packetPointer } from './packet.js';
+import { ETH_HLEN, PAGE_SIZE, PacketBuf, SKB_SHINFO_SIZE, XDP_PACKET_HEADROOM, newPage, packetPointer } from './packet.js';
 
 export const XDP_MD_SIZE = 24;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS default). */
@@ -101,7 +101,7 @@ export class XdpContext implements RegionHooks {
 /** An XDP buffer holding `frame` at XDP_PACKET_HEADROOM - metaLen, metadata first. */
 export function xdpBuffer(space: AddressSpace, frame: Uint8Array, metaLen = 0): PacketBuf {
   const headroom = XDP_PACKET_HEADROOM - metaLen;
-  const bytes = new Uint8Array(PAGE_SIZE);
+  const bytes = newPage();
   bytes.set(frame, headroom);
   const p = new PacketBuf(space, bytes, headroom, headroom + frame.length, PAGE_SIZE - SKB_SHINFO_SIZE);
   p.meta = headroom;
@@ -114,7 +114,7 @@ export function xdpBuffer(space: AddressSpace, frame: Uint8Array, metaLen = 0): 
 export function xdpMultiBuffer(space: AddressSpace, data: Uint8Array, linear: number, metaLen = 0): PacketBuf {
   const pkt = xdpBuffer(space, data.subarray(0, linear), metaLen);
   for (let o = linear; o < data.length; o += PAGE_SIZE) {
-    const page = new Uint8Array(PAGE_SIZE);
+    const page = newPage();
     const part = data.subarray(o, Math.min(data.length, o + PAGE_SIZE));
     page.set(part);
     pkt.frags.push(page);
