@@ -8,7 +8,7 @@
 import type { MapSpec } from '../../lib/spec/index.js';
 import { MapFlag } from '../../lib/spec/index.js';
 import { Region } from '../memory/index.js';
-import { Errno, SimMap, readU32, roundUp8, u32Bytes, type SimMapOptions } from './base.js';
+import { Errno, SimMap, copyIn, readU32, roundUp8, u32Bytes, type SimMapOptions } from './base.js';
 
 export class ArrayMap extends SimMap {
   readonly stride: number;
@@ -100,9 +100,9 @@ export class ArrayMap extends SimMap {
     const vs = this.info.valueSize;
     if (this.percpu && allCpus) {
       // user space writes round_up(value_size, 8) bytes per CPU, padding included (kernel copy_map_value_long)
-      for (let c = 0; c < this.nCpus; c++) this.storage[c]!.set(vb.subarray(voff + c * this.stride, voff + (c + 1) * this.stride), idx * this.stride);
+      for (let c = 0; c < this.nCpus; c++) copyIn(this.storage[c]!, idx * this.stride, vb, voff + c * this.stride, this.stride);
     } else {
-      this.views[this.percpu ? cpu : 0]![idx]!.set(vb.subarray(voff, voff + vs));
+      copyIn(this.views[this.percpu ? cpu : 0]![idx]!, 0, vb, voff, vs);
     }
     return 0;
   }

@@ -11,7 +11,7 @@
  */
 import type { MapSpec } from '../../lib/spec/index.js';
 import { type Region, RegionKind } from '../memory/index.js';
-import { Errno, SimMap, keyIdentity, retireRegion, roundUp8, type SimMapOptions } from './base.js';
+import { Errno, SimMap, copyIn, keyIdentity, retireRegion, roundUp8, type SimMapOptions } from './base.js';
 
 /** Maps with at most this many entries are searched by comparing keys, without hashing. */
 const SCAN_ENTRIES = 4;
@@ -215,11 +215,11 @@ export class HashMap extends SimMap {
     }
     const vs = this.info.valueSize;
     if (allCpus && this.percpu) {
-      e.store.set(vb.subarray(voff, voff + this.slots * this.stride));
+      copyIn(e.store, 0, vb, voff, this.slots * this.stride);
     } else if (this.percpu) {
-      e.views[cpu]!.set(vb.subarray(voff, voff + vs));
+      copyIn(e.views[cpu]!, 0, vb, voff, vs);
     } else {
-      e.views[0]!.set(vb.subarray(voff, voff + vs));
+      copyIn(e.views[0]!, 0, vb, voff, vs);
     }
     this.touch(e);
     return 0;
