@@ -430,3 +430,103 @@ export function smallFacts(A: Analysis): Uint8Array {
   for (let start = 0; start < n; start++) if (inState[start] !== undefined && A.leader[start]) walk(start, out);
   return out;
 }
+
+// ---- demanded high halves ------------------------------------------------------------------
+
+/**
+ * High halves instruction `pc` reads given which of its results' high halves are demanded
+ * afterwards (`out`), and the registers whose high half it defines: [use, def].
+ * Conservative: whatever may reach memory addresses, helpers, compares, the exit value or a
+ * low half (right shifts, div/mod, 64-bit byte swaps) is demanded.
+ */
+function hiUseDef(A: Analysis, pc: number, out: number, facts: HiFacts): [number, number] {
+  const code = A.code[pc]!;
+  const dst = A.dst[pc]!;
+  const src = A.src[pc]!;
+  const imm = A.imm[pc]!;
+  const cls = code & 7;
+  const x = (code & 0x08) !== 0;
+  const d = 1 << dst;
+  const s = x ? 1 << src : 0;
+  const need = (out & d) !== 0;
+  switch (cls) {
+    case 7: {
+      switch (code & 0xf0) {
+        // low half of the result from low halves only: the inputs' high halves matter only
+        // when the result's does
+        case 0x00: case 0x10: case 0x20: case 0x40: case 0xa0: return [need ? d | s : 0, d];
+        // and with a value whose high half is known 0 (an immediate ≥ 0, a register per hiFacts)
+        case 0x50: return [need && (x ? !(facts.known[pc * 11 + src] && facts.value[pc * 11 + src] === 0) : imm < 0) ? d | s : 0, d];
+        case 0x80: return [need ? d : 0, d];
+        case 0xb0: return [A.off[pc] === 0 && need ? s : 0, d];
+        case 0x60: return [x ? d : (imm & 63) >= 32 || !need ? 0 : d, d];
+        case 0xd0: return [imm === 64 ? d : 0, d];
+        default: return [d | s, d]; // right shifts, div, mod
+      }
+    }
+    case 4: return [(code & 0xf0) === 0xd0 ? d : 0, d];
+    case 1: return [1 << src, d];
+    case 2: return [d, 0];
+    case 3: return [d | (1 << src) | 1, 0];
+    case 0:
+      if (code === 0x18) return [0, d];
+      return [0x7ff, 0];
+    default: {
+      const op = code & 0xf0;
+      if (op === 0x90) return [1, 0];
+      // helpers read r1-r5 (a tail call r1-r3) and set r0; calls to functions never get here
+      if (op === 0x80) return code === 0x85 && src === 0 ? (imm === 12 ? [0x0e, 0] : [0x3e, 1]) : [0x7ff, 0];
+      if (op === 0x00 || op === 0xe0) return [0, 0];
+      return cls === 5 ? [d | s, 0] : [0, 0];
+    }
+  }
+}
+
+/**
+ * Per slot: registers (bit mask) whose high half may be read (as defined by hiUseDef) before
+ * being written on some path from it. Programs with bpf-to-bpf calls or callx: everything.
+ */
+export function hiDemand(A: Analysis, facts: HiFacts): Int32Array {
+  const n = A.n;
+  const dem = new Int32Array(n + 1);
+  for (let pc = 0; pc < n; pc++) {
+    const c = A.code[pc]!;
+    if (!A.inner[pc] && (c === 0x8d || (c === 0x85 && A.src[pc] === 1))) return dem.fill(0x7ff);
+  }
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let pc = n - 1; pc >= 0; pc--) {
+      if (A.inner[pc]) continue;
+      const v = hiUseDefIn(A, pc, hiOut(A, pc, dem), facts);
+      if (v !== dem[pc]) {
+        dem[pc] = v;
+        changed = true;
+      }
+    }
+  }
+  return dem;
+}
+
+function hiUseDefIn(A: Analysis, pc: number, out: number, facts: HiFacts): number {
+  const [use, def] = hiUseDef(A, pc, out, facts);
+  return use | (out & ~def);
+}
+
+/** High halves demanded right after slot `pc` (union over its successors). */
+export function hiOut(A: Analysis, pc: number, dem: Int32Array): number {
+  const n = A.n;
+  const code = A.code[pc]!;
+  const cls = code & 7;
+  const next = code === 0x18 ? pc + 2 : pc + 1;
+  if (cls === 5 || cls === 6) {
+    const op = code & 0xf0;
+    if (op === 0x90) return 0;
+    if (op === 0x80) return next < n ? dem[next]! : 0;
+    const t = A.target[pc]!;
+    let out = t >= 0 ? dem[t]! : 0x7ff;
+    if (op !== 0x00 && next < n) out |= dem[next]!;
+    return out;
+  }
+  return next < n ? dem[next]! : 0;
+}

@@ -34,7 +34,7 @@ import type { SimMap } from '../maps/base.js';
 import { HashMap } from '../maps/hash.js';
 import { MAP_TABLE } from '../maps/registry.js';
 import { CodeBuilder } from './builder.js';
-import { hiFacts, liveAtEntry, liveIn, type HiFacts } from './facts.js';
+import { hiDemand, hiFacts, hiOut, liveAtEntry, liveIn, type HiFacts } from './facts.js';
 import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
 
 /** struct xdp_md offsets of data / data_end / data_meta (XdpMd in context/xdp.ts). */
@@ -462,6 +462,9 @@ function emitFunction(
   // Only registers that may be read before written need their entry value; a function entered
   // elsewhere than slot 0 (callbacks) takes all arguments.
   const live = liveAtEntry(A);
+  // High halves read later (hiDemand): an ALU64 add/sub/mul/lsh whose result's high half nobody
+  // reads computes the low half only (e.g. `r *= K` followed by a 32-bit mask or `<<= 32`).
+  const demand = hiDemand(A, facts);
   // r10-relative accesses at constant offsets inside the frame go straight to the frame's stack
   // (bounds known at compile time) when r10 is never written and the frame cannot change.
   const stackFast = !usesCalls && !writesR10(A);
@@ -715,6 +718,14 @@ function emitFunction(
         const sl = x ? lo(src) : String(imm);
         const sh = x ? hi(src) : String(imm >> 31);
         const op = code & 0xf0;
+        if ((hiOut(A, pc, demand) & (1 << dst)) === 0 && (op === 0x00 || op === 0x10 || op === 0x20 || (op === 0x60 && !x && (imm & 63) < 32))) {
+          // the result's high half is dead: low half only (it depends on the low halves only)
+          if (op === 0x00) b.line(`${dl} = (${dl} + ${sl}) | 0;`);
+          else if (op === 0x10) b.line(`${dl} = (${dl} - ${sl}) | 0;`);
+          else if (op === 0x20) b.line(`${dl} = Math.imul(${dl}, ${sl});`);
+          else if ((imm & 63) !== 0) b.line(`${dl} = ${dl} << ${imm & 63};`);
+          break;
+        }
         switch (op) {
           case 0x00:
             if (x && kh(src) === 0) b.line(`t = (${dl} >>> 0) + (${sl} >>> 0); if (t > 4294967295) ${dh} = (${dh} + 1) | 0; ${dl} = t | 0;`);
@@ -725,9 +736,19 @@ function emitFunction(
           case 0x10:
             b.line(`t = (${dl} >>> 0) - (${sl} >>> 0); ${dh} = (${dh} - ${sh} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0;`);
             break;
-          case 0x20:
-            b.line(`RT.mul64(T, ${dl}, ${dh}, ${sl}, ${sh}); ${dl} = T[0]; ${dh} = T[1];`);
+          case 0x20: {
+            // inline (RT.mul64 is a call V8 does not inline into these large functions):
+            // lo = lo·lo mod 2^32, hi = mulhu(lo, lo) + lo·sh + dh·lo (mod 2^32), where mulhu
+            // is the high word of the u32 product from 16-bit partial products (each < 2^32)
+            const b0 = x ? `(${sl} & 65535)` : String(imm & 0xffff);
+            const b1 = x ? `(${sl} >>> 16)` : String(imm >>> 16);
+            const a0 = `(${dl} & 65535)`;
+            const a1 = `(${dl} >>> 16)`;
+            const mid = `((((${a0} * ${b0}) >>> 16) + ((${a0} * ${b1}) & 65535) + ((${a1} * ${b0}) & 65535)) >>> 16)`;
+            const mulhu = `(${a1} * ${b1} + ((${a0} * ${b1}) >>> 16) + ((${a1} * ${b0}) >>> 16) + ${mid})`;
+            b.line(`t = Math.imul(${dl}, ${sl}); ${dh} = (${mulhu} + Math.imul(${dl}, ${sh}) + Math.imul(${dh}, ${sl})) | 0; ${dl} = t;`);
             break;
+          }
           case 0x30:
             b.line(`RT.${off === 1 ? 'sdiv64' : 'udiv64'}(T, ${dl}, ${dh}, ${sl}, ${sh}); ${dl} = T[0]; ${dh} = T[1];`);
             break;
