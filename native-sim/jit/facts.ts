@@ -530,3 +530,66 @@ export function hiOut(A: Analysis, pc: number, dem: Int32Array): number {
   }
   return next < n ? dem[next]! : 0;
 }
+
+// ---- packet pointers (a hint for the JIT's region caches) ------------------------------------
+
+/**
+ * Per slot: registers (bit mask) that may hold a packet pointer there, on some path: loaded from
+ * the ctx at xdp_md data/data_end/data_meta offsets (32-bit loads at 0, 4, 8), then copied or
+ * moved by add/sub. Only a hint (which region cache an access tries first); never trusted.
+ */
+export function pktRegs(A: Analysis): Int32Array {
+  const n = A.n;
+  const st = new Int32Array(n + 1).fill(-1); // -1: not reached yet
+  const work: number[] = [0];
+  st[0] = 0;
+  const flow = (t: number, v: number): void => {
+    if (t < 0 || t >= n) return;
+    const cur = st[t]!;
+    const m = cur === -1 ? v : cur | v;
+    if (m !== cur) {
+      st[t] = m;
+      work.push(t);
+    }
+  };
+  // function entries other than slot 0 (callbacks, bpf-to-bpf callees) start with nothing known
+  for (let pc = 1; pc < n; pc++) if (A.funcStart[pc] && !A.inner[pc]) flow(pc, 0);
+  while (work.length) {
+    const pc = work.pop()!;
+    let v = st[pc]!;
+    const code = A.code[pc]!;
+    const cls = code & 7;
+    const dst = A.dst[pc]!;
+    const d = 1 << dst;
+    const next = code === 0x18 ? pc + 2 : pc + 1;
+    if (cls === 5 || cls === 6) {
+      const op = code & 0xf0;
+      if (op === 0x90) continue;
+      if (op === 0x80) {
+        if (code === 0x85 && A.src[pc] === 0) v &= ~1;
+        else v = 0;
+        flow(next, v);
+        continue;
+      }
+      flow(A.target[pc]!, v);
+      if (op !== 0x00) flow(next, v);
+      continue;
+    }
+    if (cls === 7 && ((code & 0xf0) === 0x00 || (code & 0xf0) === 0x10)) {
+      if ((code & 0x08) !== 0 && (code & 0xf0) === 0x00 && v & (1 << A.src[pc]!)) v |= d;
+    } else if (cls === 7 && code === 0xbf && A.off[pc] === 0) {
+      v = v & (1 << A.src[pc]!) ? v | d : v & ~d;
+    } else if (cls === 1 && code === 0x61 && (A.off[pc] === 0 || A.off[pc] === 4 || A.off[pc] === 8) && A.src[pc] !== 10) {
+      v |= d;
+    } else if (cls === 7 || cls === 4 || cls === 1 || code === 0x18) {
+      v &= ~d;
+    } else if (cls === 0) {
+      v &= ~1;
+    } else if (cls === 3 && (code & 0xe0) === 0xc0) {
+      v &= ~(1 | (1 << A.src[pc]!) | d);
+    }
+    flow(next, v);
+  }
+  for (let pc = 0; pc < n; pc++) if (st[pc] === -1) st[pc] = 0;
+  return st;
+}

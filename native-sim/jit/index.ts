@@ -34,7 +34,7 @@ import type { SimMap } from '../maps/base.js';
 import { HashMap } from '../maps/hash.js';
 import { MAP_TABLE } from '../maps/registry.js';
 import { CodeBuilder } from './builder.js';
-import { hiDemand, hiFacts, hiOut, liveAtEntry, liveIn, type HiFacts } from './facts.js';
+import { hiDemand, hiFacts, hiOut, liveAtEntry, liveIn, pktRegs, type HiFacts } from './facts.js';
 import { bswap32, mul64, sdiv64, shift64, smod64, udiv64, umod64 } from './runtime.js';
 
 /** struct xdp_md offsets of data / data_end / data_meta (XdpMd in context/xdp.ts). */
@@ -465,6 +465,15 @@ function emitFunction(
   // High halves read later (hiDemand): an ALU64 add/sub/mul/lsh whose result's high half nobody
   // reads computes the low half only (e.g. `r *= K` followed by a 32-bit mask or `<<= 32`).
   const demand = hiDemand(A, facts);
+  const pkt = pktRegs(A);
+  let usesPktCache = false;
+  for (let pc = 0; pc < n; pc++) {
+    if (A.inner[pc]) continue;
+    const c = A.code[pc]!;
+    const cls = c & 7;
+    const base = cls === 1 ? A.src[pc]! : A.dst[pc]!;
+    if ((cls === 1 || cls === 2 || cls === 3) && !isCtxPktLoad(pc) && (pkt[pc]! & (1 << base)) !== 0) usesPktCache = true;
+  }
   // r10-relative accesses at constant offsets inside the frame go straight to the frame's stack
   // (bounds known at compile time) when r10 is never written and the frame cannot change.
   const stackFast = !usesCalls && !writesR10(A);
@@ -510,6 +519,7 @@ function emitFunction(
     b.line(`let ${regInit.join(', ')};`);
     b.line(`let B = vm.budget, t = 0, a = 0, R = null, P = null, o = 0;`);
     b.line(`let cH = 0, cS = 0, cE = -1, wS = 0, wE = -1, cV = RT.EMPTY_VIEW, cR = RT.DEAD, cK = null;`);
+    if (usesPktCache) b.line(`let pH = 0, pS = 0, pE = -1, qS = 0, qE = -1, pV = RT.EMPTY_VIEW, pR = RT.DEAD, pK = null;`);
     // E: the emulator environment; CPU: the CPU this run is on (constant during a run)
     if (ctxPktLoads || directLookups) b.line(`const E = vm.env.sim;`);
     if (directLookups) b.line(`const CPU = E === undefined ? 0 : E.cpu;`);
@@ -650,14 +660,20 @@ function emitFunction(
   // One-entry region cache in locals: the high word last looked up (cH) and that region's fast
   // windows and view. Invalidated at entry and after anything that may change regions (helpers,
   // tail calls). A miss looks the region up; a non-pointer gets empty windows (→ slow path).
+  // A second such cache (pH, pS, ...) serves accesses through registers that may hold packet
+  // pointers (pktRegs, a hint): code that alternates between the packet and a map value (copies,
+  // header rewrites from map data) no longer refills one cache on every access.
+  const CACHE_C = { H: 'cH', S: 'cS', E: 'cE', WS: 'wS', WE: 'wE', V: 'cV', R: 'cR', K: 'cK' };
+  const CACHE_P = { H: 'pH', S: 'pS', E: 'pE', WS: 'qS', WE: 'qE', V: 'pV', R: 'pR', K: 'pK' };
+  let C = CACHE_C;
   const lookup = (h: string): void => {
     b.line(
-      `if (${h} !== cH) { cH = ${h}; t = (${h} ^ ${TAG}) >>> 0; ` +
-        `if (t < M.length) { R = M[t]; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } ` +
-        `else { cS = 0; cE = -1; wS = 0; wE = -1; cK = null; } }`,
+      `if (${h} !== ${C.H}) { ${C.H} = ${h}; t = (${h} ^ ${TAG}) >>> 0; ` +
+        `if (t < M.length) { R = M[t]; ${C.S} = R.rs; ${C.E} = R.re; ${C.WS} = R.ws; ${C.WE} = R.we; ${C.V} = R.view; ${C.R} = R; ${C.K} = R.hooks; } ` +
+        `else { ${C.S} = 0; ${C.E} = -1; ${C.WS} = 0; ${C.WE} = -1; ${C.K} = null; } }`,
     );
   };
-  const invalidate = 'cH = 0; cS = 0; cE = -1; wS = 0; wE = -1; cK = null;';
+  const invalidate = 'cH = 0; cS = 0; cE = -1; wS = 0; wE = -1; cK = null;' + (usesPktCache ? ' pH = 0; pS = 0; pE = -1; qS = 0; qE = -1; pK = null;' : '');
 
   const emitLoad = (pc: number, dst: number, hExpr: string, size: number, sx: boolean, slot = -1): void => {
     const fast = (v: string, a0: string, a4: string): string => {
@@ -670,9 +686,9 @@ function emitFunction(
     };
     if (slot >= 0) b.line(`if (SOK) { ${fast('SV', String(slot), String(slot + 4))} } else {`);
     lookup(hExpr);
-    b.line(`if (a >= cS && a + ${size} <= cE) { ${fast('cV', 'a', 'a + 4')} }`);
+    b.line(`if (a >= ${C.S} && a + ${size} <= ${C.E}) { ${fast(C.V, 'a', 'a + 4')} }`);
     // context regions: the region's hook first (as the slow path does), without the round trip
-    b.line(`else if (cK !== null && a >= cR.start && a + ${size} <= cR.end && cK.load(cR, a, ${size}, T)) { ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
+    b.line(`else if (${C.K} !== null && a >= ${C.R}.start && a + ${size} <= ${C.R}.end && ${C.K}.load(${C.R}, a, ${size}, T)) { ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
     b.line(`else { RT.loadSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${sx}); ${lo(dst)} = T[0]; ${hi(dst)} = T[1]; }`);
     if (slot >= 0) b.line('}');
   };
@@ -688,7 +704,7 @@ function emitFunction(
     };
     if (slot >= 0) b.line(`if (SOK) { ${fast('SV', String(slot), String(slot + 4))} } else {`);
     lookup(hExpr);
-    b.line(`if (a >= wS && a + ${size} <= wE) { ${fast('cV', 'a', 'a + 4')} }`);
+    b.line(`if (a >= ${C.WS} && a + ${size} <= ${C.WE}) { ${fast(C.V, 'a', 'a + 4')} }`);
     b.line(`else RT.storeSlow(vm, ${pc}, ${hExpr}, a, ${size}, ${vl}, ${vh});`);
     if (slot >= 0) b.line('}');
   };
@@ -713,6 +729,9 @@ function emitFunction(
     /** The known high half of register r before this instruction, or undefined. */
     const kh = (r: number): number | undefined => (facts.known[pc * 11 + r] ? facts.value[pc * 11 + r] : undefined);
     b.line(`// ${pc}: op 0x${code.toString(16).padStart(2, '0')} dst r${dst} src r${src} off ${off} imm ${imm}`);
+    // the access's base register: src for loads (and load-acquire), dst for stores
+    const base = cls === 1 || (cls === 3 && imm === 0x100 && (code & 0xe0) === 0xc0) ? src : dst;
+    C = usesPktCache && (cls === 1 || cls === 2 || cls === 3) && !isCtxPktLoad(pc) && (pkt[pc]! & (1 << base)) !== 0 ? CACHE_P : CACHE_C;
     switch (cls) {
       case 7: { // ALU64
         const sl = x ? lo(src) : String(imm);
