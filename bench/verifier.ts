@@ -12,7 +12,7 @@ import { parseObject } from '../lib/elf/index.js';
 import { verifyProgram } from '../native-sim/verifier/index.js';
 import type { ObjectSpec } from '../lib/spec/index.js';
 
-const RUNS = 7;
+const RUNS = 11;
 const TOP = 5;
 
 
@@ -41,7 +41,7 @@ export async function bench(): Promise<BenchReport[]> {
   for (const c of top) {
     const prog = c.spec.programs.find((p) => p.name === c.name)!;
     const maps = new Map(c.spec.maps.map((m) => [m.name, m]));
-    for (let w = 0; w < 3; w++) verifyProgram(prog, { maps, btf: c.spec.btf }); // warm-up (JIT)
+    for (let w = 0; w < 10; w++) verifyProgram(prog, { maps, btf: c.spec.btf }); // warm-up (V8 tiers the verifier up)
     const ours: number[] = [];
     const kernel: number[] = [];
     let kernelInsns: number | undefined;
