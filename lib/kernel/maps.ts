@@ -301,8 +301,13 @@ export class KernelMap implements BackendMap {
 
   /** bpf(cmd, attr of `slot`) through the control block: result or -errno. */
   private call(cmd: BpfCmd, slot: number): number {
+    return this.exec(cmd | (slot << 8));
+  }
+
+  /** One control word (`cmd | slot << 8`, e.g. opLookup) through bpfSlotRun: result or -errno. */
+  private exec(op: number): number {
     const c = this.ctl;
-    c[0] = cmd | (slot << 8);
+    c[0] = op;
     this.run();
     return c[1]!;
   }
@@ -353,15 +358,7 @@ export class KernelMap implements BackendMap {
   }
 
   lookup(key: Uint8Array | null, flags = 0): Uint8Array | undefined {
-    if (key === null) return this.lookupNoKey(flags);
-    const ks = this.keySize;
-    if (key.length !== ks) this.checkKey('lookup', key);
-    copyBytes(this.key, key, ks);
-    this.elemU32[6] = flags;
-    const c = this.ctl;
-    c[0] = this.opLookup;
-    this.run();
-    const r = c[1]!;
+    const r = this.lookupRaw(key, flags);
     if (r < 0) return this.lookupFailed(r);
     return this.copyValue();
   }
@@ -369,20 +366,7 @@ export class KernelMap implements BackendMap {
   lookupInto(key: Uint8Array | null, out: Uint8Array, flags = 0): boolean {
     const n = this.valueBytes;
     if (out.length !== n) throw new ArgumentError(`lookup map ${this.info.name}: output buffer is ${out.length} bytes, expected ${n}`);
-    let r: number;
-    if (key === null) {
-      this.aNoKey.u32[6] = flags;
-      r = this.call(BpfCmd.MapLookupElem, this.sNoKey);
-    } else {
-      const ks = this.keySize;
-      if (key.length !== ks) this.checkKey('lookup', key);
-      copyBytes(this.key, key, ks);
-      this.elemU32[6] = flags;
-      const c = this.ctl;
-      c[0] = this.opLookup;
-      this.run();
-      r = c[1]!;
-    }
+    const r = this.lookupRaw(key, flags);
     if (r < 0) {
       this.lookupFailed(r);
       return false;
@@ -391,11 +375,17 @@ export class KernelMap implements BackendMap {
     return true;
   }
 
-  private lookupNoKey(flags: number): Uint8Array | undefined {
-    this.aNoKey.u32[6] = flags;
-    const r = this.call(BpfCmd.MapLookupElem, this.sNoKey);
-    if (r < 0) return this.lookupFailed(r);
-    return this.copyValue();
+  /** BPF_MAP_LOOKUP_ELEM of `key` (null: queue/stack peek) into the value scratch: result or -errno. */
+  private lookupRaw(key: Uint8Array | null, flags: number): number {
+    if (key === null) {
+      this.aNoKey.u32[6] = flags;
+      return this.call(BpfCmd.MapLookupElem, this.sNoKey);
+    }
+    const ks = this.keySize;
+    if (key.length !== ks) this.checkKey('lookup', key);
+    copyBytes(this.key, key, ks);
+    this.elemU32[6] = flags;
+    return this.exec(this.opLookup);
   }
 
   /** undefined for ENOENT; throws the MapError for anything else. */
@@ -422,10 +412,7 @@ export class KernelMap implements BackendMap {
     copyBytes(this.key, key, ks);
     copyBytes(this.value, value, n);
     this.elemU32[6] = flags;
-    const c = this.ctl;
-    c[0] = this.opUpdate;
-    this.run();
-    const r = c[1]!;
+    const r = this.exec(this.opUpdate);
     if (r < 0) throw mapError(this.info.name, 'update', BpfCmd.MapUpdateElem, -r);
   }
 
