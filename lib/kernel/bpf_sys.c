@@ -143,40 +143,39 @@ static int get_i64(napi_env env, napi_value v, int64_t *out) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));                                   \
   if (argc < (n)) return throw_arg(env, "bpf_sys: too few arguments")
 
-/* bpf(cmd, attr) → result or -errno */
-static napi_value js_bpf(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  int32_t cmd;
-  void *attr;
-  size_t len;
-  if (!get_i32(env, argv[0], &cmd)) return throw_arg(env, "bpf: cmd must be a number");
-  if (!get_buf(env, argv[1], &attr, &len, 0)) return throw_arg(env, "bpf: attr must be a buffer");
-  long r = syscall(__NR_bpf, cmd, attr, (unsigned int)len);
-  return ret_long(env, r);
-}
-
 /*
- * bpfNoSignals(cmd, attr): bpf(2) with every blockable signal blocked in this thread for the
- * duration of the call. The kernel verifier gives up with EAGAIN when a signal is pending, and a
- * Node process gets signals all the time (SIGCHLD from children, SIGPROF from --cpu-prof, ...):
- * a large program could then never load. Signals that arrive meanwhile stay pending and are
- * delivered when the mask is restored.
+ * bpf(cmd, attr) → result or -errno; with `no_signals`, every blockable signal is blocked in this
+ * thread for the duration of the call (bpfNoSignals). The kernel verifier gives up with EAGAIN,
+ * and a test run with EINTR, when a signal is pending, and a Node process gets signals all the
+ * time (SIGCHLD from children, SIGPROF from --cpu-prof, ...): a large program could then never
+ * load. Signals that arrive meanwhile stay pending and are delivered when the mask is restored.
  */
-static napi_value js_bpf_no_signals(napi_env env, napi_callback_info info) {
+static napi_value bpf_call(napi_env env, napi_callback_info info, const char *cmd_err, const char *attr_err, int no_signals) {
   ARGS(2);
   int32_t cmd;
   void *attr;
   size_t len;
-  if (!get_i32(env, argv[0], &cmd)) return throw_arg(env, "bpfNoSignals: cmd must be a number");
-  if (!get_buf(env, argv[1], &attr, &len, 0)) return throw_arg(env, "bpfNoSignals: attr must be a buffer");
+  if (!get_i32(env, argv[0], &cmd)) return throw_arg(env, cmd_err);
+  if (!get_buf(env, argv[1], &attr, &len, 0)) return throw_arg(env, attr_err);
   sigset_t all, old;
-  sigfillset(&all);
-  int masked = pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
+  int masked = 0;
+  if (no_signals) {
+    sigfillset(&all);
+    masked = pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
+  }
   long r = syscall(__NR_bpf, cmd, attr, (unsigned int)len);
   int saved = errno;
   if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);
   errno = saved;
   return ret_long(env, r);
+}
+
+static napi_value js_bpf(napi_env env, napi_callback_info info) {
+  return bpf_call(env, info, "bpf: cmd must be a number", "bpf: attr must be a buffer", 0);
+}
+
+static napi_value js_bpf_no_signals(napi_env env, napi_callback_info info) {
+  return bpf_call(env, info, "bpfNoSignals: cmd must be a number", "bpfNoSignals: attr must be a buffer", 1);
 }
 
 /*
