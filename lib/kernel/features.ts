@@ -9,10 +9,13 @@
  * types the probe did not set up) means present. Results are cached per (type, helper).
  */
 import { ArgumentError } from '../errors.js';
+import { R0, assembleBytes, call, exit, mov64 } from '../isa/asm.js';
 import { helperId, helperName } from '../isa/helpers.js';
+import { CallSrc, Op } from '../isa/opcodes.js';
 import { PROG_TYPES, progTypeId, type ProgramSpec, type ProgType } from '../spec/index.js';
 import { Attr, BpfCmd, ProgLoadOff } from './attr.js';
 import { Errno } from './binding.js';
+import { decodeLog } from './btf.js';
 import { closeFd, sys } from './sysops.js';
 
 export interface HelperSupport {
@@ -59,19 +62,13 @@ export function probeHelper(progType: ProgType, helper: number | string): Helper
   const hit = cache.get(key);
   if (hit) return hit;
 
-  // call <id>; r0 = 0; exit
-  const insns = new Uint8Array(24);
-  const dv = new DataView(insns.buffer);
-  insns[0] = 0x85;
-  dv.setInt32(4, id, true);
-  insns[8] = 0xb7;
-  insns[16] = 0x95;
+  const insns = assembleBytes([call(id), mov64(R0, 0), exit()]);
   const license = new TextEncoder().encode('GPL\0');
   const log = new Uint8Array(4096);
   const s = sys();
   const attr = new Attr(s, ProgLoadOff.Size)
     .setU32(ProgLoadOff.ProgType, type)
-    .setU32(ProgLoadOff.InsnCnt, 3)
+    .setU32(ProgLoadOff.InsnCnt, insns.length / 8)
     .ptr(ProgLoadOff.Insns, insns)
     .ptr(ProgLoadOff.License, license)
     .setU32(ProgLoadOff.LogLevel, 1)
@@ -84,8 +81,7 @@ export function probeHelper(progType: ProgType, helper: number | string): Helper
     result = { supported: true, helper: name, id, progType, reason: 'the probe program loaded' };
   } else {
     const errno = -r;
-    const end = log.indexOf(0);
-    const text = new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end));
+    const text = decodeLog(log);
     const missing = text.split('\n').find((l) => /cannot use helper|unknown func|invalid func/.test(l));
     if (missing !== undefined) {
       result = { supported: false, helper: name, id, progType, reason: missing.trim() };
@@ -107,7 +103,7 @@ export function helpersCalled(spec: Pick<ProgramSpec, 'instructions'>): number[]
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const seen = new Set<number>();
   for (let o = 0; o + 8 <= b.length; o += 8) {
-    if (b[o] === 0x85 && (b[o + 1]! >> 4) === 0) seen.add(dv.getInt32(o + 4, true));
+    if (b[o] === Op.CALL && b[o + 1]! >> 4 === CallSrc.HELPER) seen.add(dv.getInt32(o + 4, true));
   }
   return [...seen];
 }

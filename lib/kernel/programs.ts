@@ -355,9 +355,9 @@ function loadError(spec: ProgramSpec, errno: number, log: string, poisoned: Core
     const h = errnoHint(errno);
     if (h && /permission|capab|CAP_/i.test(error)) opts.hint = h;
   }
-  const missing = /cannot use helper (\S+)#|unknown func (\S+)#/.exec(error);
+  const missing = /(?:cannot use helper|unknown func) (\S+)#/.exec(error)?.[1];
   if (missing) {
-    opts.hint = `this kernel does not offer ${missing[1] ?? missing[2]} to ${spec.type} programs; probeHelper('${spec.type}', '${missing[1] ?? missing[2]}') tells before a load, so the program can avoid it`;
+    opts.hint = `this kernel does not offer ${missing} to ${spec.type} programs; probeHelper('${spec.type}', '${missing}') tells before a load, so the program can avoid it`;
   }
   return new VerifierError(spec.name, message, opts);
 }

@@ -5,8 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseObject } from '../../lib/elf/index.js';
 import { ArgumentError, VerifierError } from '../../lib/errors.js';
 import { load, probeHelper } from '../../lib/index.js';
-import { helpersCalled } from '../../lib/kernel/features.js';
-import { helperName } from '../../lib/isa/helpers.js';
+import { unsupportedHelpers } from '../../lib/kernel/features.js';
 import { isRootLinux } from '../helpers/kernel-features.js';
 import { allProgs } from '../helpers/progs.js';
 
@@ -40,8 +39,7 @@ describe.skipIf(!isRootLinux)('probeHelper (needs root on Linux)', () => {
       const spec = parseObject(readFileSync(p.path), p.path);
       for (const prog of spec.programs) {
         if (!['xdp', 'sched_cls', 'socket_filter', 'cgroup_skb', 'tracepoint', 'raw_tracepoint'].includes(prog.type)) continue;
-        const probes = await Promise.all(helpersCalled(prog).filter((id) => helperName(id) !== undefined && id > 0).map((id) => probeHelper(prog.type, id)));
-        const missing = probes.filter((r) => !r.supported);
+        const missing = unsupportedHelpers(prog);
         let err: unknown;
         try {
           (await load(spec, { backend: 'kernel', pinRoot: PIN_ROOT, programs: [prog.name] })).close();
