@@ -238,37 +238,50 @@ export function liveAtEntry(A: Analysis): number {
 
 /** Per slot: registers (bit mask) that may be read before being written on some path from it. */
 export function liveIn(A: Analysis): Int32Array {
+  return backward(A, 0, (pc, out) => {
+    const [use, def] = useDef(A, pc);
+    return use | (out & ~def);
+  });
+}
+
+/**
+ * Union of `state` over the successors of slot `pc`; `unknown` for a jump whose target is not a
+ * slot of this function (nothing after an exit).
+ */
+export function succOut(A: Analysis, pc: number, state: Int32Array, unknown: number): number {
   const n = A.n;
-  const live = new Int32Array(n + 1);
+  const code = A.code[pc]!;
+  const cls = code & 7;
+  const next = code === 0x18 ? pc + 2 : pc + 1;
+  if (cls === 5 || cls === 6) {
+    const op = code & 0xf0;
+    if (op === 0x90) return 0;
+    if (op === 0x80) return next < n ? state[next]! : 0;
+    const t = A.target[pc]!;
+    let out = t >= 0 ? state[t]! : unknown;
+    if (op !== 0x00 && next < n) out |= state[next]!;
+    return out;
+  }
+  return next < n ? state[next]! : 0;
+}
+
+/** Backward dataflow over slots to a fixpoint: state(pc) = transfer(pc, succOut(pc)). */
+function backward(A: Analysis, unknown: number, transfer: (pc: number, out: number) => number): Int32Array {
+  const n = A.n;
+  const state = new Int32Array(n + 1);
   let changed = true;
-  // Backward over slots to a fixpoint: live(pc) = use | (live(succ...) & ~def).
   while (changed) {
     changed = false;
     for (let pc = n - 1; pc >= 0; pc--) {
       if (A.inner[pc]) continue;
-      const code = A.code[pc]!;
-      const cls = code & 7;
-      const next = code === 0x18 ? pc + 2 : pc + 1;
-      let out = 0;
-      if (cls === 5 || cls === 6) {
-        const op = code & 0xf0;
-        if (op === 0x90) out = 0;
-        else if (op === 0x80) out = next < n ? live[next]! : 0;
-        else {
-          const t = A.target[pc]!;
-          out = t >= 0 ? live[t]! : 0;
-          if (op !== 0x00 && next < n) out |= live[next]!;
-        }
-      } else if (next < n) out = live[next]!;
-      const [use, def] = useDef(A, pc);
-      const v = use | (out & ~def);
-      if (v !== live[pc]) {
-        live[pc] = v;
+      const v = transfer(pc, succOut(A, pc, state, unknown));
+      if (v !== state[pc]) {
+        state[pc] = v;
         changed = true;
       }
     }
   }
-  return live;
+  return state;
 }
 
 // ---- unsigned upper bounds (small values, loop counters) ----------------------------------
@@ -487,48 +500,19 @@ function hiUseDef(A: Analysis, pc: number, out: number, facts: HiFacts): [number
  * being written on some path from it. Programs with bpf-to-bpf calls or callx: everything.
  */
 export function hiDemand(A: Analysis, facts: HiFacts): Int32Array {
-  const n = A.n;
-  const dem = new Int32Array(n + 1);
-  for (let pc = 0; pc < n; pc++) {
+  for (let pc = 0; pc < A.n; pc++) {
     const c = A.code[pc]!;
-    if (!A.inner[pc] && (c === 0x8d || (c === 0x85 && A.src[pc] === 1))) return dem.fill(0x7ff);
+    if (!A.inner[pc] && (c === 0x8d || (c === 0x85 && A.src[pc] === 1))) return new Int32Array(A.n + 1).fill(0x7ff);
   }
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let pc = n - 1; pc >= 0; pc--) {
-      if (A.inner[pc]) continue;
-      const v = hiUseDefIn(A, pc, hiOut(A, pc, dem), facts);
-      if (v !== dem[pc]) {
-        dem[pc] = v;
-        changed = true;
-      }
-    }
-  }
-  return dem;
-}
-
-function hiUseDefIn(A: Analysis, pc: number, out: number, facts: HiFacts): number {
-  const [use, def] = hiUseDef(A, pc, out, facts);
-  return use | (out & ~def);
+  return backward(A, 0x7ff, (pc, out) => {
+    const [use, def] = hiUseDef(A, pc, out, facts);
+    return use | (out & ~def);
+  });
 }
 
 /** High halves demanded right after slot `pc` (union over its successors). */
 export function hiOut(A: Analysis, pc: number, dem: Int32Array): number {
-  const n = A.n;
-  const code = A.code[pc]!;
-  const cls = code & 7;
-  const next = code === 0x18 ? pc + 2 : pc + 1;
-  if (cls === 5 || cls === 6) {
-    const op = code & 0xf0;
-    if (op === 0x90) return 0;
-    if (op === 0x80) return next < n ? dem[next]! : 0;
-    const t = A.target[pc]!;
-    let out = t >= 0 ? dem[t]! : 0x7ff;
-    if (op !== 0x00 && next < n) out |= dem[next]!;
-    return out;
-  }
-  return next < n ? dem[next]! : 0;
+  return succOut(A, pc, dem, 0x7ff);
 }
 
 // ---- packet pointers (a hint for the JIT's region caches) ------------------------------------

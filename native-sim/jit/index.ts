@@ -466,14 +466,16 @@ function emitFunction(
   // reads computes the low half only (e.g. `r *= K` followed by a 32-bit mask or `<<= 32`).
   const demand = hiDemand(A, facts);
   const pkt = pktRegs(A);
+  /** A memory access whose base register (src for loads and load-acquire, else dst) may hold a packet pointer. */
+  const viaPktCache = (pc: number): boolean => {
+    const code = A.code[pc]!;
+    const cls = code & 7;
+    if ((cls !== 1 && cls !== 2 && cls !== 3) || isCtxPktLoad(pc)) return false;
+    const base = cls === 1 || (cls === 3 && A.imm[pc] === 0x100 && (code & 0xe0) === 0xc0) ? A.src[pc]! : A.dst[pc]!;
+    return (pkt[pc]! & (1 << base)) !== 0;
+  };
   let usesPktCache = false;
-  for (let pc = 0; pc < n; pc++) {
-    if (A.inner[pc]) continue;
-    const c = A.code[pc]!;
-    const cls = c & 7;
-    const base = cls === 1 ? A.src[pc]! : A.dst[pc]!;
-    if ((cls === 1 || cls === 2 || cls === 3) && !isCtxPktLoad(pc) && (pkt[pc]! & (1 << base)) !== 0) usesPktCache = true;
-  }
+  for (let pc = 0; pc < n; pc++) if (!A.inner[pc] && viaPktCache(pc)) usesPktCache = true;
   // r10-relative accesses at constant offsets inside the frame go straight to the frame's stack
   // (bounds known at compile time) when r10 is never written and the frame cannot change.
   const stackFast = !usesCalls && !writesR10(A);
@@ -666,14 +668,15 @@ function emitFunction(
   const CACHE_C = { H: 'cH', S: 'cS', E: 'cE', WS: 'wS', WE: 'wE', V: 'cV', R: 'cR', K: 'cK' };
   const CACHE_P = { H: 'pH', S: 'pS', E: 'pE', WS: 'qS', WE: 'qE', V: 'pV', R: 'pR', K: 'pK' };
   let C = CACHE_C;
+  type Cache = typeof CACHE_C;
+  /** Cache `c` takes region R's windows, view and hooks. */
+  const fromR = (c: Cache): string => `${c.S} = R.rs; ${c.E} = R.re; ${c.WS} = R.ws; ${c.WE} = R.we; ${c.V} = R.view; ${c.R} = R; ${c.K} = R.hooks;`;
+  /** Cache `c` gets empty windows (every access takes the slow path). */
+  const empty = (c: Cache): string => `${c.S} = 0; ${c.E} = -1; ${c.WS} = 0; ${c.WE} = -1; ${c.K} = null;`;
   const lookup = (h: string): void => {
-    b.line(
-      `if (${h} !== ${C.H}) { ${C.H} = ${h}; t = (${h} ^ ${TAG}) >>> 0; ` +
-        `if (t < M.length) { R = M[t]; ${C.S} = R.rs; ${C.E} = R.re; ${C.WS} = R.ws; ${C.WE} = R.we; ${C.V} = R.view; ${C.R} = R; ${C.K} = R.hooks; } ` +
-        `else { ${C.S} = 0; ${C.E} = -1; ${C.WS} = 0; ${C.WE} = -1; ${C.K} = null; } }`,
-    );
+    b.line(`if (${h} !== ${C.H}) { ${C.H} = ${h}; t = (${h} ^ ${TAG}) >>> 0; if (t < M.length) { R = M[t]; ${fromR(C)} } else { ${empty(C)} } }`);
   };
-  const invalidate = 'cH = 0; cS = 0; cE = -1; wS = 0; wE = -1; cK = null;' + (usesPktCache ? ' pH = 0; pS = 0; pE = -1; qS = 0; qE = -1; pK = null;' : '');
+  const invalidate = `cH = 0; ${empty(CACHE_C)}` + (usesPktCache ? ` pH = 0; ${empty(CACHE_P)}` : '');
 
   const emitLoad = (pc: number, dst: number, hExpr: string, size: number, sx: boolean, slot = -1): void => {
     const fast = (v: string, a0: string, a4: string): string => {
@@ -729,9 +732,7 @@ function emitFunction(
     /** The known high half of register r before this instruction, or undefined. */
     const kh = (r: number): number | undefined => (facts.known[pc * 11 + r] ? facts.value[pc * 11 + r] : undefined);
     b.line(`// ${pc}: op 0x${code.toString(16).padStart(2, '0')} dst r${dst} src r${src} off ${off} imm ${imm}`);
-    // the access's base register: src for loads (and load-acquire), dst for stores
-    const base = cls === 1 || (cls === 3 && imm === 0x100 && (code & 0xe0) === 0xc0) ? src : dst;
-    C = usesPktCache && (cls === 1 || cls === 2 || cls === 3) && !isCtxPktLoad(pc) && (pkt[pc]! & (1 << base)) !== 0 ? CACHE_P : CACHE_C;
+    C = usesPktCache && viaPktCache(pc) ? CACHE_P : CACHE_C;
     switch (cls) {
       case 7: { // ALU64
         const sl = x ? lo(src) : String(imm);
@@ -894,20 +895,20 @@ function emitFunction(
                 b.line(`if (SOK) { t = SV.getUint32(${direct.slot}, true); ` +
                   `if (t >= ${dm.info.maxEntries}) { r0l = 0; r0h = 0; } else { R = ${m}.regions[${dm.percpu ? 'CPU' : '0'}][t]; ` +
                   `if (R === undefined) R = ${m}.elementRegion(t, CPU); r0l = (t * ${dm.stride}) | 0; r0h = ${TAG} | R.id; ` +
-                  `cH = r0h; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } } else {`);
+                  `cH = r0h; ${fromR(CACHE_C)} } } else {`);
               } else if (dm instanceof HashMap && Object.getPrototypeOf(dm) === HashMap.prototype && dm.direct !== null && !dm.lru && !dm.percpu && dm.info.keySize <= 2) {
                 // hash with a 1- or 2-byte key: the entry indexed by the key value; the value's
                 // region (offset 0) as HashMap.progLookupRegion gives it, which creates it on first use
                 const key = dm.info.keySize === 1 ? `SV.getUint8(${direct.slot})` : `SV.getUint16(${direct.slot}, true)`;
                 b.line(`if (SOK) { P = ${m}.direct[${key}]; if (P === undefined) { r0l = 0; r0h = 0; } else { ` +
                   `R = P.region; if (R === null) R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, CPU); P = null; r0l = 0; r0h = ${TAG} | R.id; ` +
-                  `cH = r0h; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } } else {`);
+                  `cH = r0h; ${fromR(CACHE_C)} } } else {`);
               } else
               b.line(`if (SOK) { R = ${m}.progLookupRegion(SR.bytes, ${direct.slot}, CPU); ` +
                 `if (R === null) { r0l = 0; r0h = 0; } else { r0l = ${m}.refOffset | 0; r0h = ${TAG} | R.id; ` +
                 // lookups only add regions (never move or release one): the cache stays valid,
                 // and the value's region is the one the next accesses use
-                `cH = r0h; cS = R.rs; cE = R.re; wS = R.ws; wE = R.we; cV = R.view; cR = R; cK = R.hooks; } } else {`);
+                `cH = r0h; ${fromR(CACHE_C)} } } else {`);
             }
             const st: string[] = [];
             for (let i = 1; i <= 5; i++) st.push(`RG[${2 * i + LO}] = ${lo(i)}`, `RG[${2 * i + HI}] = ${hi(i)}`);
