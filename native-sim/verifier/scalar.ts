@@ -132,33 +132,17 @@ export class Scalar {
     }
     const umin0 = Number(this.umin), umax0 = Number(this.umax), smin0 = Number(this.smin), smax0 = Number(this.smax);
     let umin = umin0, umax = umax0, smin = smin0, smax = smax0;
-    let s32min = this.s32min, s32max = this.s32max, u32min = this.u32min, u32max = this.u32max;
     for (let pass = 0; pass < 2; pass++) {
       const pv = v, pm = m, psmin = smin, psmax = smax, pumin = umin, pumax = umax;
-      const ps32min = s32min, ps32max = s32max, pu32min = u32min, pu32max = u32max;
+      const ps32min = this.s32min, ps32max = this.s32max, pu32min = this.u32min, pu32max = this.u32max;
       // updateFromTnum: the 64-bit tnum is non-negative, so its signed and unsigned views agree
       const hiT = (v | m) >>> 0;
       if (v > smin) smin = v;
       if (hiT < smax) smax = hiT;
       if (v > umin) umin = v;
       if (hiT < umax) umax = hiT;
-      const s32minT = (v | (m & 0x80000000)) | 0;
-      const s32maxT = (v | (m & 0x7fffffff)) | 0;
-      if (s32minT > s32min) s32min = s32minT;
-      if (s32maxT < s32max) s32max = s32maxT;
-      if (v > u32min) u32min = v;
-      if (hiT < u32max) u32max = hiT;
-      // deduce32
-      if ((u32min | 0) <= (u32max | 0)) {
-        const a = u32min | 0, b = u32max | 0;
-        if (a > s32min) s32min = a;
-        if (b < s32max) s32max = b;
-      }
-      if ((s32min >>> 0) <= (s32max >>> 0)) {
-        const a = s32min >>> 0, b = s32max >>> 0;
-        if (a > u32min) u32min = a;
-        if (b < u32max) u32max = b;
-      }
+      this.bounds32FromTnum(v, m);
+      this.deduce32();
       // deduce64 (both ranges non-negative: the conversions are the identity)
       if (umin <= umax) {
         if (umin > smin) smin = umin;
@@ -169,37 +153,22 @@ export class Scalar {
         if (smax < umax) umax = smax;
       }
       // deduceMixed: the upper 32 bits of the u64 range are fixed (zero) and it is below 2^32
-      {
-        const lo = umin, hi = umax;
-        if (lo > u32min) u32min = lo;
-        if (hi < u32max) u32max = hi;
-        if ((lo | 0) <= (hi | 0)) {
-          if ((lo | 0) > s32min) s32min = lo | 0;
-          if ((hi | 0) < s32max) s32max = hi | 0;
-        }
-        if (u32min > umin) umin = u32min;
-        if (u32max < umax) umax = u32max;
-        if (umin > smin) smin = umin;
-        if (umax < smax) smax = umax;
-      }
+      this.bounds32From64(umin, umax);
+      if (this.u32min > umin) umin = this.u32min;
+      if (this.u32max < umax) umax = this.u32max;
+      if (umin > smin) smin = umin;
+      if (umax < smax) smax = umax;
       // tnumFromBounds
-      const x = (umin ^ umax) >>> 0;
-      const bits = x === 0 ? 0 : 32 - Math.clz32(x);
-      const d = bits >= 32 ? 0xffffffff : ((1 << bits) >>> 0) - 1;
-      const rv = (umin & ~d) >>> 0;
-      const tv1 = (v | rv) >>> 0;
+      const d = spanMask32(umin, umax);
       const mu = (m & d) >>> 0;
-      const nv = (tv1 & ~mu) >>> 0;
-      const x32 = (u32min ^ u32max) >>> 0;
-      const bits32 = x32 === 0 ? 0 : 32 - Math.clz32(x32);
-      const d32 = bits32 >= 32 ? 0xffffffff : ((1 << bits32) >>> 0) - 1;
-      const r32v = (u32min & ~d32) >>> 0;
-      const lowV = (nv | r32v) >>> 0;
+      const nv = ((v | (umin & ~d)) & ~mu) >>> 0;
+      const d32 = spanMask32(this.u32min, this.u32max);
+      const lowV = (nv | (this.u32min & ~d32)) >>> 0;
       const lowM = (mu & d32) >>> 0;
       v = (lowV & ~lowM) >>> 0;
       m = lowM;
       if (pv === v && pm === m && psmin === smin && psmax === smax && pumin === umin && pumax === umax &&
-        ps32min === s32min && ps32max === s32max && pu32min === u32min && pu32max === u32max) break;
+        ps32min === this.s32min && ps32max === this.s32max && pu32min === this.u32min && pu32max === this.u32max) break;
     }
     this.tv = BigInt(v);
     this.tm = BigInt(m);
@@ -207,7 +176,6 @@ export class Scalar {
     if (umax !== umax0) this.umax = BigInt(umax);
     if (smin !== smin0) this.smin = smin === umin ? this.umin : BigInt(smin);
     if (smax !== smax0) this.smax = smax === umax ? this.umax : BigInt(smax);
-    this.s32min = s32min; this.s32max = s32max; this.u32min = u32min; this.u32max = u32max;
   }
 
   private updateFromTnum(): void {
@@ -220,8 +188,11 @@ export class Scalar {
     if (v > this.umin) this.umin = v;
     const umaxT = v | m;
     if (umaxT < this.umax) this.umax = umaxT;
-    // 32-bit
-    const v32 = Number(v & U32N), m32 = Number(m & U32N);
+    this.bounds32FromTnum(Number(v & U32N), Number(m & U32N));
+  }
+
+  /** The 32-bit bounds narrowed to what the low half of the tnum (v32, m32) allows. */
+  private bounds32FromTnum(v32: number, m32: number): void {
     const s32minT = (v32 | (m32 & 0x80000000)) | 0;
     const s32maxT = (v32 | (m32 & 0x7fffffff)) | 0;
     if (s32minT > this.s32min) this.s32min = s32minT;
@@ -264,15 +235,7 @@ export class Scalar {
 
   private deduceMixed(): void {
     // 64 → 32: when the upper 32 bits of the unsigned range are fixed, the low halves bound u32.
-    if ((this.umin ^ this.umax) <= U32N) {
-      const lo = Number(this.umin & U32N), hi = Number(this.umax & U32N);
-      if (lo > this.u32min) this.u32min = lo;
-      if (hi < this.u32max) this.u32max = hi;
-      if ((lo | 0) <= (hi | 0)) {
-        if ((lo | 0) > this.s32min) this.s32min = lo | 0;
-        if ((hi | 0) < this.s32max) this.s32max = hi | 0;
-      }
-    }
+    if ((this.umin ^ this.umax) <= U32N) this.bounds32From64(Number(this.umin & U32N), Number(this.umax & U32N));
     // 32 → 64: when the upper 32 bits are known zero, the u32 range bounds the u64 range.
     if (this.umax <= U32N) {
       const a = BigInt(this.u32min), b = BigInt(this.u32max);
@@ -283,17 +246,24 @@ export class Scalar {
     }
   }
 
+  /** The 32-bit bounds narrowed to the low halves [lo, hi] of a u64 range whose upper halves agree. */
+  private bounds32From64(lo: number, hi: number): void {
+    if (lo > this.u32min) this.u32min = lo;
+    if (hi < this.u32max) this.u32max = hi;
+    if ((lo | 0) <= (hi | 0)) {
+      if ((lo | 0) > this.s32min) this.s32min = lo | 0;
+      if ((hi | 0) < this.s32max) this.s32max = hi | 0;
+    }
+  }
+
   private tnumFromBounds(): void {
     const r = tnumRange(this.umin, this.umax);
     const v = this.tv | r.v;
     const mu = this.tm & r.m;
     const nv = v & ~mu & U64;
     // 32-bit part (number arithmetic: the values fit in 32 bits)
-    const a = this.u32min, b = this.u32max;
-    const x = (a ^ b) >>> 0;
-    const bits = x === 0 ? 0 : 32 - Math.clz32(x);
-    const d32 = bits >= 32 ? 0xffffffff : ((1 << bits) >>> 0) - 1;
-    const r32v = BigInt((a & ~d32) >>> 0), r32m = BigInt(d32 >>> 0);
+    const d32 = spanMask32(this.u32min, this.u32max);
+    const r32v = BigInt((this.u32min & ~d32) >>> 0), r32m = BigInt(d32);
     const lowV = (nv & U32N) | r32v;
     const lowM = (mu & U32N) & r32m;
     this.tv = (nv & ~U32N & U64) | (lowV & ~lowM & U32N);
@@ -307,6 +277,13 @@ export class Scalar {
   }
 }
 
+/** The low bits in which u32 values a and b may differ: tnum_range's mask, as an unsigned number. */
+function spanMask32(a: number, b: number): number {
+  const x = (a ^ b) >>> 0;
+  const bits = x === 0 ? 0 : 32 - Math.clz32(x);
+  return bits >= 32 ? 0xffffffff : ((1 << bits) >>> 0) - 1;
+}
+
 const rangeOut = { v: 0n, m: 0n };
 /** Bit length of a non-negative bigint < 2^64. */
 export function bitLength(x: bigint): number {
@@ -318,11 +295,9 @@ export function tnumRange(min: bigint, max: bigint): { v: bigint; m: bigint } {
   if (min === 0n && max === U64) { rangeOut.v = 0n; rangeOut.m = U64; return rangeOut; }
   if (max <= U32N && min <= U32N) {
     // both ends fit in 32 bits: number arithmetic
-    const a = Number(min), b = Number(max);
-    const x = (a ^ b) >>> 0;
-    const bits = x === 0 ? 0 : 32 - Math.clz32(x);
-    const d = bits >= 32 ? 0xffffffff : ((1 << bits) >>> 0) - 1;
-    rangeOut.v = BigInt((a & ~d) >>> 0); rangeOut.m = BigInt(d >>> 0);
+    const a = Number(min);
+    const d = spanMask32(a, Number(max));
+    rangeOut.v = BigInt((a & ~d) >>> 0); rangeOut.m = BigInt(d);
     return rangeOut;
   }
   const chi = min ^ max;
