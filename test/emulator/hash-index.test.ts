@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MapSpec, MapType } from '../../lib/spec/index.js';
 import { HashMap, createSimMap } from '../../native-sim/maps/index.js';
+import { prng } from '../elf/util.js';
 
 function mapSpec(type: MapType, keySize: number, valueSize: number, maxEntries: number): MapSpec {
   return {
@@ -11,16 +12,10 @@ function mapSpec(type: MapType, keySize: number, valueSize: number, maxEntries: 
   };
 }
 
+/** test/elf/util.ts's xorshift32 as u32 values (its fractions times 2^32 are exact). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const next = prng(seed);
+  return () => next() * 4294967296;
 }
 
 describe('hash map program-side index', () => {

@@ -3,16 +3,12 @@
 // contradictory (empty-range) states alike.
 import { describe, expect, it } from 'vitest';
 import { Scalar } from '../../native-sim/verifier/scalar.js';
+import { mulberry32 } from '../emulator/packets.js';
 
+/** test/emulator/packets.ts's mulberry32 as u32 values (its fractions times 2^32 are exact). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0);
-  };
+  const next = mulberry32(seed);
+  return () => next() * 4294967296;
 }
 
 const FIELDS = ['tv', 'tm', 'smin', 'smax', 'umin', 'umax', 's32min', 's32max', 'u32min', 'u32max'] as const;
