@@ -8,8 +8,8 @@
  * A test run with `repeat` does not reset the packet between repetitions (neither the kernel nor
  * the emulator): each repetition sees what the previous one left. A VIP hit leaves the
  * IPIP-encapsulated frame, which is not for a VIP (XDP_PASS). So the VIP-hit rows run through a
- * bench-only wrapper, bench/lb-reset.bpf.c, compiled here with clang-19 and loaded on both
- * backends: on every repetition it puts the original frame back (bpf_xdp_adjust_head by the
+ * bench-only wrapper, bench/lb-reset.bpf.c, compiled by test/helpers' compileC (clang-19, cached)
+ * and loaded on both backends: on every repetition it puts the original frame back (bpf_xdp_adjust_head by the
  * length difference, always called, then a copy of all the frame's bytes from an array map) and
  * tail-calls xdp_lb through a prog_array. The rows:
  *
@@ -26,12 +26,10 @@
  * backends and the bench throws unless they show exactly what the row's name says (row 1: every
  * repetition an XDP_TX verdict and a connection-table hit; row 3: one XDP_TX, the rest XDP_PASS).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, type BenchReport } from './run.js';
+import { compileC } from '../test/helpers/progs.js';
 import { load, type BpfObject } from '../lib/index.js';
 import type { Program } from '../lib/object/program.js';
 import { frame } from '../examples/common/packets.js';
@@ -59,28 +57,9 @@ function maglevMs(n: number, runs: number): number {
   return median(times);
 }
 
-function multiarchInclude(): string {
-  try {
-    return execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
-  } catch {
-    return `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
-  }
-}
-
-/** Compile bench/lb-reset.bpf.c for a frame of `frameLen` bytes; returns the object's bytes. */
-function compileReset(frameLen: number): Uint8Array {
-  const dir = join(tmpdir(), 'bpfkit-bench');
-  mkdirSync(dir, { recursive: true });
-  const obj = join(dir, `lb_reset_${process.pid}.bpf.o`);
-  try {
-    execFileSync(process.env.BPFKIT_CLANG ?? 'clang-19', [
-      '-O2', '-g', '-target', 'bpf', `-I/usr/include/${multiarchInclude()}`, `-DLB_FRAME_LEN=${frameLen}`,
-      '-c', join(here, 'lb-reset.bpf.c'), '-o', obj,
-    ]);
-    return new Uint8Array(readFileSync(obj));
-  } finally {
-    rmSync(obj, { force: true });
-  }
+/** bench/lb-reset.bpf.c compiled for a frame of `frameLen` bytes (test/helpers' cached compile). */
+function compileReset(frameLen: number): Promise<string> {
+  return compileC(join(here, 'lb-reset.bpf.c'), { extraFlags: [`-DLB_FRAME_LEN=${frameLen}`] });
 }
 
 /** The LB's counters that tell the paths apart, as numbers. */
@@ -127,7 +106,7 @@ async function loadLb(backend: 'kernel' | 'emulator'): Promise<LoadBalancer> {
   return lb;
 }
 
-async function loadReset(backend: 'kernel' | 'emulator', object: Uint8Array, next?: Program): Promise<BpfObject> {
+async function loadReset(backend: 'kernel' | 'emulator', object: string, next?: Program): Promise<BpfObject> {
   const w = await load(object, { backend });
   try {
     const saved = new Uint8Array(SAVED_FRAME_MAX);
@@ -149,7 +128,7 @@ const WARM_REPEAT = 40_000;
  * balancer run directly (row 3), so that the emulator's code for xdp_lb in row 1 only ever sees
  * VIP hits, and in row 3 both paths, as before.
  */
-async function round(backend: 'kernel' | 'emulator', object: Uint8Array, repeat: number): Promise<RoundResult> {
+async function round(backend: 'kernel' | 'emulator', object: string, repeat: number): Promise<RoundResult> {
   let vipHit: number;
   let resetOnly: number;
   let legacy: number;
@@ -224,7 +203,7 @@ export async function bench(): Promise<BenchReport[]> {
     { name: 'maglev ring, 100 backends, M=65537', unit: 'ms', value: maglevMs(100, 15), samples: 15 },
     { name: 'maglev ring, 1000 backends, M=65537', unit: 'ms', value: maglevMs(1000, 9), samples: 9 },
   ];
-  const object = compileReset(PKT.length);
+  const object = await compileReset(PKT.length);
   const rounds = 11;
   const repeat = 200_000;
   const kernel: RoundResult[] = [];
