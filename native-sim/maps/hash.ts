@@ -121,7 +121,6 @@ export class HashMap extends SimMap {
     E[i] = null;
   }
 
-
   get size(): number {
     return this.table.size;
   }
